@@ -1,0 +1,38 @@
+"""Who is calling: the authenticated identity a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class PrincipalKind(Enum):
+    ROOT = "root"
+    USER = "user"
+    ASSUMED_ROLE = "assumed-role"
+    FEDERATED_USER = "federated-user"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller.
+
+    `arn` is the caller ARN used in denials (`User: <arn> is not authorized ...`), `user_id` is what
+    GetCallerIdentity returns as UserId (account id for root, `AIDA...` for users, `AROA...:<session>` for
+    role sessions). `entity_id` is the database id of the user or role behind it (None for root).
+    """
+
+    kind: PrincipalKind
+    account: str
+    arn: str
+    user_id: str
+    name: str
+    access_key_id: str
+    entity_id: int | None = None
+    session_name: str | None = None
+    session_id: int | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind is PrincipalKind.ROOT
