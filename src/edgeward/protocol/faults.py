@@ -60,4 +60,5 @@ def unknown_operation(service: str, detail: str) -> ServiceError:
 
 def too_large(service: str, limit: int) -> ServiceError:
     code = "EntityTooLarge" if service == "s3" else "RequestEntityTooLarge"
-    return ServiceError(code, f"The request body is larger than the {limit} bytes this operation accepts.", 413)
+    text = f"The request body is larger than the {limit} bytes this operation accepts."
+    return ServiceError(code, text, 413)

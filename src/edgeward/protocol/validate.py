@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import Any
 
-from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.model import MapShape, Shape, StructureShape
 
 _MAX_SHOWN = 256
 
@@ -20,7 +20,7 @@ def problems(shape: Shape | None, value: Any) -> list[str]:
     """All constraint violations of `value` (a parsed input dict) against `shape`, in AWS's wording."""
     found: list[str] = []
     if shape is not None:
-        _check_structure(shape, value if isinstance(value, dict) else {}, "", found, top=True)  # type: ignore[arg-type]
+        _check_structure(shape, value if isinstance(value, dict) else {}, "", found, top=True)
     return found
 
 
@@ -67,8 +67,9 @@ def _check_structure(
             member_shape = shape.members[name]
             # Members bound to the URI can never be missing on the wire; the router reports those.
             if top or member_shape.serialization.get("location") != "uri":
-                found.append(f"Value null at '{member_path(path, name)}' failed to satisfy constraint: "
-                             "Member must not be null")
+                found.append(
+                    f"Value null at '{member_path(path, name)}' failed to satisfy constraint: Member must not be null"
+                )
     for name, member_value in value.items():
         member_shape = shape.members.get(name)
         if member_shape is None or member_value is None:
@@ -79,15 +80,15 @@ def _check_structure(
 def _check(shape: Shape, value: Any, path: str, found: list[str]) -> None:
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
-        _check_structure(shape, value, path, found)  # type: ignore[arg-type]
+        _check_structure(shape, value, path, found)
     elif kind == "list" and isinstance(value, list):
         _check_length(shape, value, len(value), path, found)
-        member = shape.member  # type: ignore[attr-defined]
+        member = shape.member
         for index, item in enumerate(value, start=1):
             if item is not None:
                 _check(member, item, f"{path}.{index}.member", found)
     elif kind == "map" and isinstance(value, dict):
-        _check_map(shape, value, path, found)  # type: ignore[arg-type]
+        _check_map(shape, value, path, found)
     elif kind == "string" and isinstance(value, str):
         _check_string(shape, value, path, found)
     elif kind == "blob" and isinstance(value, bytes | bytearray):

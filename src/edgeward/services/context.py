@@ -27,6 +27,7 @@ class Context:
     secrets: SecretBox
     authorizer: Authorizer
     source_ip: str = ""
+    secure: bool = False
     authorized: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 

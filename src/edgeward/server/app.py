@@ -1,0 +1,153 @@
+"""The ASGI application: adapts uvicorn's requests to the pipeline, plus edgeward's own endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from edgeward import __version__
+from edgeward.protocol.http import HttpRequest, HttpResponse
+from edgeward.server.assembly import Service, assemble
+from edgeward.server.config import Config
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("edgeward.server")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class EdgewardApp:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.service: Service | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def start(self) -> None:
+        if self.service is None:
+            self.service = assemble(self.config)
+            if self.service.db.dialect != "sqlite":
+                self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="edgeward-db")
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.db.dispose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.start()
+        assert self.service is not None
+        request = _request_from_scope(scope)
+        if scope["path"].startswith("/_edgeward/"):
+            await _send(send, await self._internal(request, receive))
+            return
+        try:
+            request.body = await _read_body(receive, self.config.max_body_bytes)
+        except BodyTooLarge:
+            await _send(send, self.service.pipeline.refuse_too_large(request, self.config.max_body_bytes))
+            return
+        await _send(send, await self._handle(request))
+
+    async def _handle(self, request: HttpRequest) -> HttpResponse:
+        assert self.service is not None
+        if self._executor is None:
+            return self.service.pipeline.handle(request)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.service.pipeline.handle, request)
+
+    async def _internal(self, request: HttpRequest, receive: Receive) -> HttpResponse:
+        assert self.service is not None
+        path = request.path
+        if path == "/_edgeward/health" and request.method in ("GET", "HEAD"):
+            return _json(200, {"status": "ok", "version": __version__, "account": self.service.account})
+        if path == "/_edgeward/reset" and request.method == "POST":
+            if not self.config.dev:
+                return _json(403, {"message": "POST /_edgeward/reset is only available in dev mode (--dev)."})
+            await _read_body(receive, 0)
+            self.service.reset()
+            log.warning("dev mode: all state wiped by POST /_edgeward/reset")
+            return _json(200, {"status": "reset"})
+        return _json(404, {"message": f"No edgeward endpoint {request.method} {path}."})
+
+
+def _request_from_scope(scope: Scope) -> HttpRequest:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    client = scope.get("client")
+    return HttpRequest(
+        method=scope["method"],
+        raw_path=path.split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        scheme=scope.get("scheme", "http"),
+        client_ip=client[0] if client else "",
+    )
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send: Send, response: HttpResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if response.header("content-length") is None:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _json(status: int, payload: dict[str, Any]) -> HttpResponse:
+    body = json.dumps(payload).encode()
+    return HttpResponse(status, [("content-type", "application/json")], body)
+
+
+def create_app() -> EdgewardApp:
+    """uvicorn's factory for worker processes: the configuration travels in the environment."""
+    return EdgewardApp(Config.from_env())

@@ -1,0 +1,74 @@
+"""Server configuration: the one place that knows every setting and its default."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 4566
+DEFAULT_MTLS_PORT = 8443
+DEFAULT_REGION = "us-east-1"
+CONFIG_ENV = "EDGEWARD_SERVE_CONFIG"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("edgeward-data")
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    mtls_port: int = DEFAULT_MTLS_PORT
+    account_id: str | None = None
+    database_url: str | None = None
+    workers: int = 1
+    region: str = DEFAULT_REGION
+    dev: bool = False
+    public_hosts: tuple[str, ...] = field(default_factory=tuple)
+    log_level: str = "info"
+    max_body_bytes: int = 16 * 1024 * 1024
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "edgeward.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path.resolve()}"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.data_dir / "credentials"
+
+    @property
+    def kek_path(self) -> Path:
+        return self.data_dir / "kek"
+
+    @property
+    def endpoint_url(self) -> str:
+        host = self.public_hosts[0] if self.public_hosts else _display_host(self.host)
+        return f"http://{host}:{self.port}"
+
+    def to_env(self) -> str:
+        data = asdict(self)
+        data["data_dir"] = str(self.data_dir.resolve())
+        data["public_hosts"] = list(self.public_hosts)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls) -> Config:
+        raw = os.environ.get(CONFIG_ENV)
+        if not raw:
+            return cls()
+        data = json.loads(raw)
+        data["data_dir"] = Path(data["data_dir"])
+        data["public_hosts"] = tuple(data.get("public_hosts") or ())
+        return cls(**data)
+
+
+def _display_host(bind_host: str) -> str:
+    if bind_host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    if ":" in bind_host:
+        return f"[{bind_host}]"
+    return bind_host

@@ -1,0 +1,26 @@
+"""Every implemented operation: (botocore service name, operation name) -> handler."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from edgeward.services.context import Handler
+
+
+@cache
+def handlers() -> dict[tuple[str, str], Handler]:
+    from edgeward.services import iam, sts
+
+    table: dict[tuple[str, str], Handler] = {}
+    for service, module in (("iam", iam), ("sts", sts)):
+        for operation, handler in module.OPERATIONS.items():
+            table[(service, operation)] = handler
+    return table
+
+
+def handler_for(service: str, operation: str) -> Handler | None:
+    return handlers().get((service, operation))
+
+
+# Operations any authenticated caller may use without a permission (AWS leaves these open too).
+OPEN_OPERATIONS: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity")})

@@ -1,0 +1,3 @@
+"""Shared pytest configuration: fixtures live in plugin modules registered here."""
+
+pytest_plugins = ["tests.dbfixtures", "tests.serverfixtures"]
