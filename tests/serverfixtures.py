@@ -80,14 +80,15 @@ class RunningServer:
 
 
 def start_server(data_dir: Path, backend: str = "sqlite", database_url: str | None = None,
-                 extra_args: list[str] | None = None, port: int | None = None) -> RunningServer:
+                 extra_args: list[str] | None = None, port: int | None = None,
+                 env: dict[str, str] | None = None) -> RunningServer:
     port = port or free_port()
     args = [sys.executable, "-m", "edgeward.cli.main", "serve", "--data-dir", str(data_dir),
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *(extra_args or [])]
     if database_url:
         args += ["--database-url", database_url]
     log = open(data_dir.parent / f"{data_dir.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process, backend, extra_args or [])
     _wait_healthy(server, log.name)
     return server

@@ -11,6 +11,7 @@ from typing import Any
 
 from edgeward import __version__
 from edgeward.protocol.http import HttpRequest, HttpResponse
+from edgeward.protocol.router import warm_up
 from edgeward.server.assembly import Service, assemble
 from edgeward.server.config import Config
 
@@ -23,7 +24,11 @@ log = logging.getLogger("edgeward.server")
 
 
 class BodyTooLarge(Exception):
-    pass
+    """The body passed the limit; `prefix` (its first chunks) still tells the router where it was going."""
+
+    def __init__(self, prefix: bytes) -> None:
+        super().__init__("request body too large")
+        self.prefix = prefix
 
 
 class EdgewardApp:
@@ -52,6 +57,7 @@ class EdgewardApp:
 
     def start(self) -> None:
         if self.service is None:
+            warm_up()
             self.service = assemble(self.config)
             if self.service.db.dialect != "sqlite":
                 self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="edgeward-db")
@@ -71,7 +77,8 @@ class EdgewardApp:
             return
         try:
             request.body = await _read_body(receive, self.config.max_body_bytes)
-        except BodyTooLarge:
+        except BodyTooLarge as exc:
+            request.body = exc.prefix
             await _send(send, self.service.pipeline.refuse_too_large(request, self.config.max_body_bytes))
             return
         await _send(send, await self._handle(request))
@@ -105,7 +112,7 @@ def _request_from_scope(scope: Scope) -> HttpRequest:
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    path = raw_path.decode("utf-8", "replace") if raw_path else scope["path"]
     client = scope.get("client")
     return HttpRequest(
         method=scope["method"],
@@ -128,7 +135,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if chunk:
             size += len(chunk)
             if size > limit:
-                raise BodyTooLarge()
+                raise BodyTooLarge(b"".join(chunks)[:65536])
             chunks.append(chunk)
         if not message.get("more_body", False):
             break

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
 
 from edgeward.core import arn as arns
+from edgeward.core import clock
 from edgeward.core.principal import Principal, PrincipalKind
 from edgeward.protocol.http import HttpRequest
-from edgeward.protocol.sigv4 import AuthFailure, AuthFailureKind, SignedRequest, verify
+from edgeward.protocol.sigv4 import SignedRequest, check_time, unknown_key, verify
 from edgeward.storage.database import Database
-from edgeward.storage.repos.access_keys import AuthKey, lookup_for_auth
+from edgeward.storage.repos.access_keys import AuthKey, lookup_for_auth, record_last_used
 from edgeward.storage.secrets import SecretBox
 
+log = logging.getLogger("edgeward.authn")
 
-@dataclass(frozen=True, slots=True)
+# How often one process records a key's use for GetAccessKeyLastUsed (AWS reports it at coarse grain too).
+LAST_USED_EVERY_SECONDS = 60.0
+
+
+@dataclass
 class Authenticator:
     db: Database
     box: SecretBox
     account: str
+    _recorded: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def authenticate(self, request: HttpRequest, signed: SignedRequest, now: float) -> Principal:
+        """Check the clock before touching the database, then the key, then the signature."""
+        check_time(signed, now)
         key = self._lookup(signed.access_key_id)
-        if key is None or key.status != "Active":
-            raise AuthFailure(AuthFailureKind.UNKNOWN_KEY, "unknown or inactive access key")
-        if signed.security_token is not None:
-            # A session token only goes with temporary (ASIA) credentials.
-            raise AuthFailure(AuthFailureKind.UNKNOWN_KEY, "session token sent with a long-term access key")
+        if key is None or not key.active or signed.security_token is not None:
+            # An unknown, inactive or deleted key, or a session token sent with a long-term key.
+            raise unknown_key(signed)
         verify(request, signed, key.secret, now)
+        self._note_use(key.access_key_id, signed.service, signed.region, now)
         return principal_for(key)
 
     def _lookup(self, access_key_id: str) -> AuthKey | None:
@@ -34,6 +45,21 @@ class Authenticator:
             return None
         with self.db.read() as conn:
             return lookup_for_auth(conn, access_key_id, self.box)
+
+    def _note_use(self, access_key_id: str, service: str, region: str, now: float) -> None:
+        """Record the use at most once a minute per key, service and region from this process."""
+        slot = (access_key_id, service, region)
+        with self._lock:
+            if now - self._recorded.get(slot, 0.0) < LAST_USED_EVERY_SECONDS:
+                return
+            self._recorded[slot] = now
+            if len(self._recorded) > 100_000:
+                self._recorded.clear()
+        try:
+            with self.db.transaction() as conn:
+                record_last_used(conn, access_key_id, service, region, clock.from_epoch(now))
+        except Exception:  # bookkeeping must never fail the caller's request
+            log.warning("could not record last use of access key %s", access_key_id, exc_info=True)
 
 
 def principal_for(key: AuthKey) -> Principal:

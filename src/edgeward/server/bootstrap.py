@@ -11,7 +11,7 @@ from edgeward.core import ids
 from edgeward.server.config import Config
 from edgeward.services.iam.bootstrap import create_administrator
 from edgeward.storage.database import Database
-from edgeward.storage.repos import accounts
+from edgeward.storage.repos import accounts, settings
 from edgeward.storage.secrets import SecretBox
 
 log = logging.getLogger("edgeward.bootstrap")
@@ -37,6 +37,7 @@ def prepare(config: Config) -> Prepared:
     box = load_secret_box(config)
     db = Database(config.effective_database_url)
     db.migrate()
+    _check_key_encryption_key(db, box)
     existing = _existing_account(db)
     if existing is not None:
         if config.account_id and config.account_id != existing:
@@ -87,6 +88,21 @@ def write_credentials(path: Path, access_key_id: str, secret: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+KEK_SETTING = "kek_id"
+
+
+def _check_key_encryption_key(db: Database, box: SecretBox) -> None:
+    """Refuse to start with a key-encryption key other than the one the database's secrets were sealed with
+    (e.g. a second node given its own key file instead of the shared EDGEWARD_KEK)."""
+    with db.transaction() as conn:
+        recorded = settings.put_setting_if_absent(conn, KEK_SETTING, box.key_id)
+    if recorded != box.key_id:
+        raise BootstrapError(
+            f"the database's secrets are sealed with key-encryption key id {recorded}, but the loaded key has id "
+            f"{box.key_id}: give every node the same key (EDGEWARD_KEK, or the same kek file)"
+        )
 
 
 def load_secret_box(config: Config) -> SecretBox:

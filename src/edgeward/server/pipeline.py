@@ -16,7 +16,7 @@ from edgeward.protocol.codec import Codec, Route
 from edgeward.protocol.codecs import codec_for
 from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.router import RouteError, resolve
-from edgeward.protocol.sigv4 import AuthFailure, AuthFailureKind, SignedRequest, read_signature
+from edgeward.protocol.sigv4 import AuthFailure, SignedRequest, missing, read_signature
 from edgeward.server.authn import Authenticator, root_principal
 from edgeward.services.context import Authorizer, Context
 from edgeward.services.errors import unauthorized_handler
@@ -82,7 +82,7 @@ class Pipeline:
         if self.dev:
             return root_principal(self.authenticator.account, signed.access_key_id if signed else "")
         if signed is None:
-            raise auth_error(route.service, AuthFailure(AuthFailureKind.MISSING, "no authentication"))
+            raise auth_error(route.service, missing())
         try:
             return self.authenticator.authenticate(request, signed, time.time())
         except AuthFailure as failure:
