@@ -51,8 +51,16 @@ def _p99(result: WrkResult | None) -> str:
 
 def _cells(row: Row) -> tuple[str, ...]:
     ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
-    return (row.workload.name, _rps(row.edgeward), _p99(row.edgeward), _rps(row.ministack),
-            _p99(row.ministack), ratio, f">= {row.workload.target:.0f}x", row.met)
+    return (
+        row.workload.name,
+        _rps(row.edgeward),
+        _p99(row.edgeward),
+        _rps(row.ministack),
+        _p99(row.ministack),
+        ratio,
+        f">= {row.workload.target:.0f}x",
+        row.met,
+    )
 
 
 def table(rows: list[Row]) -> str:
@@ -65,8 +73,9 @@ def table(rows: list[Row]) -> str:
 
 def _line(cells: tuple[str, ...], widths: list[int]) -> str:
     """The workload name left-aligned, the figures right-aligned."""
-    return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                     for i, (cell, w) in enumerate(zip(cells, widths, strict=True)))
+    return "  ".join(
+        cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+    )
 
 
 def errors(rows: list[Row]) -> list[str]:
@@ -75,9 +84,11 @@ def errors(rows: list[Row]) -> list[str]:
     for row in rows:
         for server, result in (("edgeward", row.edgeward), ("MiniStack", row.ministack)):
             if result is not None and not result.valid:
-                found.append(f"{server} / {row.workload.name}: {result.non2xx} non-2xx, "
-                             f"{result.socket_errors} socket errors of {result.requests}; "
-                             f"first failure: {result.first_bad}")
+                found.append(
+                    f"{server} / {row.workload.name}: {result.non2xx} non-2xx, "
+                    f"{result.socket_errors} socket errors of {result.requests}; "
+                    f"first failure: {result.first_bad}"
+                )
     return found
 
 
@@ -90,8 +101,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": model, "platform": platform.platform(),
-            "python": platform.python_version()}
+    return {"nproc": os.cpu_count(), "cpu": model, "platform": platform.platform(), "python": platform.python_version()}
 
 
 def _wrk_version() -> str:
@@ -103,14 +113,22 @@ def save(rows: list[Row], settings: dict[str, Any], versions: dict[str, str]) ->
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     record = {
-        "taken_at": stamp, "settings": settings, "machine": machine(),
+        "taken_at": stamp,
+        "settings": settings,
+        "machine": machine(),
         "versions": {**versions, "wrk": _wrk_version()},
-        "workloads": [{
-            "workload": r.workload.name, "kind": r.workload.kind, "target_ratio": r.workload.target,
-            "edgeward": r.edgeward.to_json() if r.edgeward else None,
-            "ministack": r.ministack.to_json() if r.ministack else None,
-            "ratio": r.ratio, "met": r.met,
-        } for r in rows],
+        "workloads": [
+            {
+                "workload": r.workload.name,
+                "kind": r.workload.kind,
+                "target_ratio": r.workload.target,
+                "edgeward": r.edgeward.to_json() if r.edgeward else None,
+                "ministack": r.ministack.to_json() if r.ministack else None,
+                "ratio": r.ratio,
+                "met": r.met,
+            }
+            for r in rows
+        ],
     }
     path = RESULTS_DIR / f"throughput-{stamp}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")

@@ -13,8 +13,8 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.config import Config
 
 REGION = "us-east-1"
-BENCH_USERS = 4            # users bench-writer-0..3, one access key each
-SIGNED_PER_WORKLOAD = 64   # distinct signed requests wrk cycles through
+BENCH_USERS = 4  # users bench-writer-0..3, one access key each
+SIGNED_PER_WORKLOAD = 64  # distinct signed requests wrk cycles through
 DROPPED_HEADERS = frozenset({"content-length"})  # wrk sets it from the body
 _CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
@@ -29,10 +29,10 @@ class Fixture:
 @dataclass(frozen=True)
 class Workload:
     name: str
-    kind: str          # "read" or "write"
+    kind: str  # "read" or "write"
     service: str
-    operation: str     # boto3 method name
-    target: float      # edgeward req/s must be at least this times MiniStack's
+    operation: str  # boto3 method name
+    target: float  # edgeward req/s must be at least this times MiniStack's
     params: Callable[[Fixture, int], dict[str, Any]]
 
 
@@ -60,16 +60,18 @@ def _activate_key(fixture: Fixture, i: int) -> dict[str, Any]:
 WORKLOADS: tuple[Workload, ...] = (
     Workload("read  sts:GetCallerIdentity", "read", "sts", "get_caller_identity", 2.0, _no_params),
     Workload("read  iam:GetUser", "read", "iam", "get_user", 2.0, _get_user),
-    Workload("write iam:UpdateAccessKey (Status=Active)", "write", "iam", "update_access_key", 1.0,
-             _activate_key),
+    Workload("write iam:UpdateAccessKey (Status=Active)", "write", "iam", "update_access_key", 1.0, _activate_key),
 )
 
 
 def _client(server: Server, service: str) -> Any:
     creds = server.credentials
     return boto3.client(
-        service, endpoint_url=server.endpoint, region_name=REGION,
-        aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
         aws_session_token=creds.session_token,
         config=_CONFIG,
     )
@@ -109,8 +111,7 @@ def _to_signed(prepared: AWSPreparedRequest) -> SignedRequest:
     return SignedRequest(prepared.method, f"{path}?{url.query}" if url.query else path, headers, body)
 
 
-def sign(server: Server, workload: Workload, fixture: Fixture,
-         count: int = SIGNED_PER_WORKLOAD) -> list[SignedRequest]:
+def sign(server: Server, workload: Workload, fixture: Fixture, count: int = SIGNED_PER_WORKLOAD) -> list[SignedRequest]:
     """`count` requests built and signed by botocore just as boto3 sends them (valid for 15 minutes)."""
     client = _client(server, workload.service)
     client.meta.events.register_first("before-send", _capture)

@@ -69,13 +69,11 @@ def _log_tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], health_url: str, ready_file: Path | None,
-                log_path: Path) -> None:
+def _wait_ready(proc: subprocess.Popen[bytes], health_url: str, ready_file: Path | None, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ServerError(f"exited with code {proc.returncode} before it was ready:\n"
-                              f"{_log_tail(log_path)}")
+            raise ServerError(f"exited with code {proc.returncode} before it was ready:\n{_log_tail(log_path)}")
         if (ready_file is None or ready_file.exists()) and _http_ok(health_url):
             return
         time.sleep(POLL_INTERVAL_S)
@@ -99,8 +97,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def _process(argv: list[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, cwd=log_path.parent, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=log_path.parent,
+            start_new_session=True,
+        )
     try:
         yield proc
     finally:
@@ -119,8 +124,7 @@ def _read_credentials(path: Path) -> Credentials:
     parser = configparser.ConfigParser()
     parser.read(path)
     section = parser["default"]
-    return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"],
-                       section.get("aws_session_token"))
+    return Credentials(section["aws_access_key_id"], section["aws_secret_access_key"], section.get("aws_session_token"))
 
 
 def _edgeward_version() -> str:
@@ -133,9 +137,22 @@ def _edgeward_version() -> str:
 def edgeward(work_dir: Path) -> Iterator[Server]:
     """`edgeward serve --workers 2` with a fresh data directory under work_dir."""
     port, data_dir, log_path = free_port(), work_dir / "edgeward-data", work_dir / "edgeward.log"
-    argv = [*_edgeward_command(), "serve", "--data-dir", str(data_dir), "--host", LOOPBACK,
-            "--port", str(port), "--mtls-port", str(free_port()), "--workers", str(EDGEWARD_WORKERS),
-            "--log-level", "warning"]
+    argv = [
+        *_edgeward_command(),
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--mtls-port",
+        str(free_port()),
+        "--workers",
+        str(EDGEWARD_WORKERS),
+        "--log-level",
+        "warning",
+    ]
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process(argv, dict(os.environ), log_path) as proc:
         credentials_path = data_dir / "credentials"
@@ -166,14 +183,16 @@ def _ministack_version() -> str:
 
 def _ministack_env(port: int, work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "GATEWAY_PORT": str(port),
-        "BIND_HOST": LOOPBACK,
-        "LOG_LEVEL": "WARNING",   # no per-request access log, like edgeward (access_log=False)
-        "TMPDIR": str(work_dir),  # its PID file
-        "PERSIST_STATE": "0",
-        "S3_PERSIST": "0",
-    })
+    env.update(
+        {
+            "GATEWAY_PORT": str(port),
+            "BIND_HOST": LOOPBACK,
+            "LOG_LEVEL": "WARNING",  # no per-request access log, like edgeward (access_log=False)
+            "TMPDIR": str(work_dir),  # its PID file
+            "PERSIST_STATE": "0",
+            "S3_PERSIST": "0",
+        }
+    )
     return env
 
 

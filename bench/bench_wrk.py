@@ -11,8 +11,8 @@ from typing import Any
 
 from bench_requests import SignedRequest
 
-WRK_TIMEOUT = "10s"        # a response slower than this counts as a wrk timeout error
-EXIT_GRACE_S = 60          # wrk must have exited this long after --duration
+WRK_TIMEOUT = "10s"  # a response slower than this counts as a wrk timeout error
+EXIT_GRACE_S = 60  # wrk must have exited this long after --duration
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 LUA_TEMPLATE = """\
@@ -97,10 +97,13 @@ def lua_string(data: bytes) -> str:
 
 
 def _lua_request(request: SignedRequest) -> str:
-    headers = ", ".join(f"[{lua_string(name.encode())}] = {lua_string(value.encode())}"
-                        for name, value in request.headers.items())
-    return (f"  {{method = {lua_string(request.method.encode())}, path = {lua_string(request.path.encode())},"
-            f" headers = {{{headers}}}, body = {lua_string(request.body)}}},")
+    headers = ", ".join(
+        f"[{lua_string(name.encode())}] = {lua_string(value.encode())}" for name, value in request.headers.items()
+    )
+    return (
+        f"  {{method = {lua_string(request.method.encode())}, path = {lua_string(request.path.encode())},"
+        f" headers = {{{headers}}}, body = {lua_string(request.body)}}},"
+    )
 
 
 def write_script(requests: list[SignedRequest], path: Path) -> Path:
@@ -139,8 +142,21 @@ def parse(output: str, duration_s: int) -> WrkResult:
 
 
 def run(url: str, script: Path, duration_s: int, connections: int, threads: int) -> WrkResult:
-    argv = [wrk_path(), "--latency", "--timeout", WRK_TIMEOUT, "-t", str(threads), "-c", str(connections),
-            "-d", f"{duration_s}s", "-s", str(script), url]
+    argv = [
+        wrk_path(),
+        "--latency",
+        "--timeout",
+        WRK_TIMEOUT,
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration_s}s",
+        "-s",
+        str(script),
+        url,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + EXIT_GRACE_S)
     output = done.stdout + done.stderr
     if done.returncode != 0:

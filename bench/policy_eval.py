@@ -15,9 +15,7 @@ from typing import Any
 from edgeward.policy import Caller, CallerKind, Policy, Request, evaluate, parse_policy
 
 ACCOUNT = "123456789012"
-USER = Caller(
-    CallerKind.USER, f"arn:aws:iam::{ACCOUNT}:user/mateojackson", ACCOUNT, unique_id="AIDAEXAMPLE1234567"
-)
+USER = Caller(CallerKind.USER, f"arn:aws:iam::{ACCOUNT}:user/mateojackson", ACCOUNT, unique_id="AIDAEXAMPLE1234567")
 CONTEXT: dict[str, Any] = {
     "aws:username": "mateojackson",
     "aws:userid": "AIDAEXAMPLE1234567",
@@ -32,9 +30,7 @@ CONTEXT: dict[str, Any] = {
 }
 
 
-def _statement(
-    effect: str, action: Any, resource: Any, condition: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def _statement(effect: str, action: Any, resource: Any, condition: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"Effect": effect, "Action": action, "Resource": resource}
     if condition:
         body["Condition"] = condition
@@ -64,11 +60,7 @@ EDGE_FLEET = _document(
             "arn:aws:iam::*:role/*Sagemaker*",
             "arn:aws:iam::*:role/*sagemaker*",
         ],
-        {
-            "StringEqualsIfExists": {
-                "iam:PassedToService": ["iot.amazonaws.com", "credentials.iot.amazonaws.com"]
-            }
-        },
+        {"StringEqualsIfExists": {"iam:PassedToService": ["iot.amazonaws.com", "credentials.iot.amazonaws.com"]}},
     ),
     _statement("Allow", "sagemaker:Describe*", f"arn:aws:sagemaker:*:{ACCOUNT}:device-fleet/*"),
     _statement("Allow", "sagemaker:List*", "*"),
@@ -83,9 +75,7 @@ DATA_ACCESS = _document(
         {"StringLike": {"s3:prefix": ["${aws:username}/*"]}},
     ),
     _statement("Allow", ["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::edge-data/${aws:username}/*"),
-    _statement(
-        "Allow", "s3:GetObject", "arn:aws:s3:::edge-shared/*", {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
-    ),
+    _statement("Allow", "s3:GetObject", "arn:aws:s3:::edge-shared/*", {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
     _statement("Deny", "s3:*", "arn:aws:s3:::edge-data/*", {"Bool": {"aws:SecureTransport": "false"}}),
     _statement("Allow", "s3:GetObject", "arn:aws:s3:::edge-team/${aws:PrincipalTag/team}/*"),
     _statement("Deny", "s3:DeleteBucket", "*"),
@@ -162,9 +152,7 @@ def main() -> None:
     for label, action, resource, extra in SCENARIOS:
         context = {**CONTEXT, **extra}
 
-        def step(
-            action: str = action, resource: str | None = resource, context: dict[str, Any] = context
-        ) -> object:
+        def step(action: str = action, resource: str | None = resource, context: dict[str, Any] = context) -> object:
             return evaluate(Request(USER, action, resource, context), policies)
 
         rates.append(_rate(label, seconds, step))

@@ -69,9 +69,7 @@ def main() -> None:
     now = time.time()
 
     def verify_warm() -> None:
-        request = HttpRequest(
-            template.method, template.raw_path, template.query_string, template.headers, BODY
-        )
+        request = HttpRequest(template.method, template.raw_path, template.query_string, template.headers, BODY)
         signed = sigv4.read_signature(request)
         assert signed is not None
         sigv4.verify(request, signed, SECRET, now)

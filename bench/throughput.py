@@ -50,21 +50,26 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _run_wrk(server: Server, workload: Workload, fixture: Fixture, script: Path, seconds: int,
-             args: argparse.Namespace) -> bench_wrk.WrkResult:
+def _run_wrk(
+    server: Server, workload: Workload, fixture: Fixture, script: Path, seconds: int, args: argparse.Namespace
+) -> bench_wrk.WrkResult:
     bench_wrk.write_script(sign(server, workload, fixture), script)  # signed just before the run
     return bench_wrk.run(server.endpoint + "/", script, seconds, args.connections, args.threads)
 
 
-def _measure(server: Server, workload: Workload, fixture: Fixture, work_dir: Path,
-             args: argparse.Namespace) -> bench_wrk.WrkResult:
+def _measure(
+    server: Server, workload: Workload, fixture: Fixture, work_dir: Path, args: argparse.Namespace
+) -> bench_wrk.WrkResult:
     check_once(server, workload, fixture)
     script = work_dir / f"{workload.operation}.lua"
     _run_wrk(server, workload, fixture, script, min(WARMUP_S, args.duration), args)  # warm-up, not reported
     result = _run_wrk(server, workload, fixture, script, args.duration, args)
     errors = "" if result.valid else f"  INVALID: {result.non2xx} non-2xx, {result.socket_errors} socket err."
-    print(f"  {workload.name:<45} {result.requests_per_s:>10,.0f} req/s  p50 {result.p50_ms:6.1f} ms"
-          f"  p99 {result.p99_ms:6.1f} ms{errors}", flush=True)
+    print(
+        f"  {workload.name:<45} {result.requests_per_s:>10,.0f} req/s  p50 {result.p50_ms:6.1f} ms"
+        f"  p99 {result.p99_ms:6.1f} ms{errors}",
+        flush=True,
+    )
     return result
 
 
@@ -79,14 +84,17 @@ def _bench_server(name: str, work_dir: Path, args: argparse.Namespace) -> tuple[
 
 def _rows(results: dict[str, dict[str, Any]]) -> Iterator[bench_report.Row]:
     for workload in WORKLOADS:
-        yield bench_report.Row(workload, results.get("edgeward", {}).get(workload.name),
-                               results.get("ministack", {}).get(workload.name))
+        yield bench_report.Row(
+            workload, results.get("edgeward", {}).get(workload.name), results.get("ministack", {}).get(workload.name)
+        )
 
 
 def _print_report(rows: list[bench_report.Row], args: argparse.Namespace, path: Path) -> None:
-    print(f"\n{args.duration}s per run, {args.connections} connections, {args.threads} wrk threads, "
-          f"edgeward --workers {bench_servers.EDGEWARD_WORKERS}; "
-          "write = iam:UpdateAccessKey setting an existing key of a dedicated user to Active\n")
+    print(
+        f"\n{args.duration}s per run, {args.connections} connections, {args.threads} wrk threads, "
+        f"edgeward --workers {bench_servers.EDGEWARD_WORKERS}; "
+        "write = iam:UpdateAccessKey setting an existing key of a dedicated user to Active\n"
+    )
     print(bench_report.table(rows))
     for line in bench_report.errors(rows):
         print(f"NOT VALID: {line}")
@@ -108,8 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: a server failed: {exc}", file=sys.stderr)
         return 2
     rows = list(_rows(results))
-    settings = {"duration_s": args.duration, "connections": args.connections, "threads": args.threads,
-                "edgeward_workers": bench_servers.EDGEWARD_WORKERS, "warmup_s": WARMUP_S}
+    settings = {
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "threads": args.threads,
+        "edgeward_workers": bench_servers.EDGEWARD_WORKERS,
+        "warmup_s": WARMUP_S,
+    }
     _print_report(rows, args, bench_report.save(rows, settings, versions))
     return 1 if bench_report.errors(rows) else 0
 

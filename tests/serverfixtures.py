@@ -24,7 +24,9 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 PG_ENV = "EDGEWARD_TEST_DATABASE_URL"
-PG_SKIP = "PostgreSQL tests skipped: set EDGEWARD_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+PG_SKIP = (
+    "PostgreSQL tests skipped: set EDGEWARD_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+)
 
 
 def free_port() -> int:
@@ -50,8 +52,15 @@ class RunningServer:
         parser.read(self.credentials_file)
         return parser["default"]["aws_access_key_id"], parser["default"]["aws_secret_access_key"]
 
-    def client(self, service: str, access_key: str | None = None, secret_key: str | None = None,
-               token: str | None = None, region: str = "us-east-1", **config: Any) -> Any:
+    def client(
+        self,
+        service: str,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        token: str | None = None,
+        region: str = "us-east-1",
+        **config: Any,
+    ) -> Any:
         if access_key is None:
             access_key, secret_key = self.admin_keys()
         return boto3.client(
@@ -67,8 +76,12 @@ class RunningServer:
     def env(self) -> dict[str, str]:
         """Environment for the AWS CLI / curl pointing at this server with the admin credentials."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ENDPOINT_URL=self.endpoint, AWS_SHARED_CREDENTIALS_FILE=str(self.credentials_file),
-                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull)
+        env.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_SHARED_CREDENTIALS_FILE=str(self.credentials_file),
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=os.devnull,
+        )
         return env
 
     def stop(self) -> None:
@@ -79,12 +92,30 @@ class RunningServer:
             self.process.kill()
 
 
-def start_server(data_dir: Path, backend: str = "sqlite", database_url: str | None = None,
-                 extra_args: list[str] | None = None, port: int | None = None,
-                 env: dict[str, str] | None = None) -> RunningServer:
+def start_server(
+    data_dir: Path,
+    backend: str = "sqlite",
+    database_url: str | None = None,
+    extra_args: list[str] | None = None,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> RunningServer:
     port = port or free_port()
-    args = [sys.executable, "-m", "edgeward.cli.main", "serve", "--data-dir", str(data_dir),
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *(extra_args or [])]
+    args = [
+        sys.executable,
+        "-m",
+        "edgeward.cli.main",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *(extra_args or []),
+    ]
     if database_url:
         args += ["--database-url", database_url]
     log = open(data_dir.parent / f"{data_dir.name}.log", "wb")  # noqa: SIM115 - lives as long as the process

@@ -14,8 +14,9 @@ from botocore.credentials import Credentials
 from tests.serverfixtures import RunningServer
 
 
-def send_signed(server: RunningServer, signing: str, method: str, path: str, body: bytes,
-                headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+def send_signed(
+    server: RunningServer, signing: str, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
     key, secret = server.admin_keys()
     request = AWSRequest(method=method, url=f"{server.endpoint}{path}", data=body, headers=headers)
     signer = S3SigV4Auth if signing == "s3" else SigV4Auth
@@ -23,8 +24,9 @@ def send_signed(server: RunningServer, signing: str, method: str, path: str, bod
     return send_raw(server, method, path, body, dict(request.headers.items()))
 
 
-def send_raw(server: RunningServer, method: str, path: str, body: bytes,
-             headers: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+def send_raw(
+    server: RunningServer, method: str, path: str, body: bytes, headers: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes]:
     parsed = urllib.parse.urlsplit(server.endpoint)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
     try:
@@ -55,15 +57,18 @@ def test_sagemaker_bad_json(server: RunningServer, body: bytes, code: str) -> No
 
 
 def test_iot_bad_json_body(server: RunningServer) -> None:
-    status, headers, reply = send_signed(server, "iot", "POST", "/things/t1", b"{oops",
-                                         {"Content-Type": "application/json"})
+    status, headers, reply = send_signed(
+        server, "iot", "POST", "/things/t1", b"{oops", {"Content-Type": "application/json"}
+    )
     assert status == 400 and headers["x-amzn-errortype"].startswith("InvalidRequestException"), reply
 
 
 def test_s3_bad_xml_and_entity_bomb(server: RunningServer) -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-            b"<CreateBucketConfiguration><LocationConstraint>&lol2;</LocationConstraint></CreateBucketConfiguration>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<CreateBucketConfiguration><LocationConstraint>&lol2;</LocationConstraint></CreateBucketConfiguration>"
+    )
     for body in (b"<CreateBucketConfiguration><Loc", bomb):
         status, _, reply = send_signed(server, "s3", "PUT", "/some-bucket", body, {})
         assert 400 <= status < 500, reply
@@ -82,8 +87,11 @@ def test_s3_bad_xml_and_entity_bomb(server: RunningServer) -> None:
     ],
 )
 def test_garbled_authorization_headers(server: RunningServer, authorization: str) -> None:
-    headers = {"Authorization": authorization.encode("utf-8"), "Content-Type": "application/x-www-form-urlencoded",
-               "X-Amz-Date": "20240101T000000Z"}
+    headers = {
+        "Authorization": authorization.encode("utf-8"),
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Amz-Date": "20240101T000000Z",
+    }
     status, _, reply = send_raw(server, "POST", "/", b"Action=GetCallerIdentity&Version=2011-06-15", headers)
     assert 400 <= status < 500, reply
     assert b"<Code>" in reply or b"__type" in reply or b"message" in reply
@@ -96,8 +104,14 @@ def test_body_over_the_limit_is_refused_in_protocol_form(server: RunningServer) 
 
 
 def test_unknown_query_action(server: RunningServer) -> None:
-    status, _, reply = send_signed(server, "iam", "POST", "/", b"Action=NoSuchThing&Version=2010-05-08",
-                                   {"Content-Type": "application/x-www-form-urlencoded"})
+    status, _, reply = send_signed(
+        server,
+        "iam",
+        "POST",
+        "/",
+        b"Action=NoSuchThing&Version=2010-05-08",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert status == 400 and b"<Code>InvalidAction</Code>" in reply
 
 

@@ -34,8 +34,13 @@ def test_get_caller_identity_boto3(server: RunningServer) -> None:
 
 
 def test_get_caller_identity_aws_cli(server: RunningServer) -> None:
-    out = subprocess.run(["aws", "sts", "get-caller-identity", "--output", "json"], env=server.env(),
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["aws", "sts", "get-caller-identity", "--output", "json"],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["Arn"].endswith(":user/admin")
 
@@ -43,10 +48,24 @@ def test_get_caller_identity_aws_cli(server: RunningServer) -> None:
 def test_curl_aws_sigv4(server: RunningServer) -> None:
     access_key, secret = server.admin_keys()
     out = subprocess.run(
-        ["curl", "-sS", "--fail-with-body", "--aws-sigv4", "aws:amz:us-east-1:sts", "--user", f"{access_key}:{secret}",
-         "-H", "Content-Type: application/x-www-form-urlencoded",
-         "--data", "Action=GetCallerIdentity&Version=2011-06-15", f"{server.endpoint}/"],
-        capture_output=True, text=True, timeout=30)
+        [
+            "curl",
+            "-sS",
+            "--fail-with-body",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:sts",
+            "--user",
+            f"{access_key}:{secret}",
+            "-H",
+            "Content-Type: application/x-www-form-urlencoded",
+            "--data",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            f"{server.endpoint}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "<GetCallerIdentityResponse" in out.stdout and ":user/admin</Arn>" in out.stdout
 
@@ -54,10 +73,25 @@ def test_curl_aws_sigv4(server: RunningServer) -> None:
 def test_curl_aws_sigv4_wrong_secret_is_refused(server: RunningServer) -> None:
     access_key, _ = server.admin_keys()
     out = subprocess.run(
-        ["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:sts", "--user", f"{access_key}:{'x' * 40}",
-         "-H", "Content-Type: application/x-www-form-urlencoded",
-         "--data", "Action=GetCallerIdentity&Version=2011-06-15", "-w", "\n%{http_code}", f"{server.endpoint}/"],
-        capture_output=True, text=True, timeout=30)
+        [
+            "curl",
+            "-sS",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:sts",
+            "--user",
+            f"{access_key}:{'x' * 40}",
+            "-H",
+            "Content-Type: application/x-www-form-urlencoded",
+            "--data",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            "-w",
+            "\n%{http_code}",
+            f"{server.endpoint}/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout.endswith("403")
     assert "<Code>SignatureDoesNotMatch</Code>" in out.stdout
 
@@ -97,8 +131,11 @@ def test_bad_signature_in_each_protocol(server: RunningServer, service: str, cal
 
 
 def test_unsigned_request_is_refused(server: RunningServer) -> None:
-    request = urllib.request.Request(f"{server.endpoint}/", data=b"Action=GetCallerIdentity&Version=2011-06-15",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        f"{server.endpoint}/",
+        data=b"Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request)
     body = caught.value.read().decode()

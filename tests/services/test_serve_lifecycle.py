@@ -36,16 +36,44 @@ def test_restart_keeps_state_and_account(tmp_path: Path) -> None:
 def test_account_id_mismatch_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
     start_server(data, extra_args=["--account-id", "111111111111"]).stop()
-    out = subprocess.run([sys.executable, "-m", "edgeward.cli.main", "serve", "--data-dir", str(data),
-                          "--port", str(free_port()), "--account-id", "222222222222"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edgeward.cli.main",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(free_port()),
+            "--account-id",
+            "222222222222",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "111111111111" in out.stderr
 
 
 def test_invalid_account_id_is_refused(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "edgeward.cli.main", "serve", "--data-dir", str(tmp_path / "d"),
-                          "--port", str(free_port()), "--account-id", "12ab"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edgeward.cli.main",
+            "serve",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--port",
+            str(free_port()),
+            "--account-id",
+            "12ab",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "12 digits" in out.stderr
 
 

@@ -113,9 +113,7 @@ OWN_FLEET = identity(allow("sagemaker:Describe*", "arn:aws:sagemaker:*:*:device-
 NAMES_USER = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": USER_ARN}))
 NAMES_USER_ID = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": USER_ID}))
 NAMES_ACCOUNT = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": ACCOUNT}))
-NAMES_ROOT = resource_policy(
-    allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})
-)
+NAMES_ROOT = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
 NAMES_EVERYONE = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal="*"))
 NAMES_ROLE = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": ROLE_ARN}))
 NAMES_ROLE_ID = resource_policy(allow("s3:GetObject", f"{BUCKET}/*", Principal={"AWS": ROLE_ID}))
@@ -131,12 +129,8 @@ def s3(caller: Caller, **kwargs: Any) -> Decision:
     return run(caller, "s3:GetObject", OBJECT, **kwargs)
 
 
-IOT_TRUST = trust_policy(
-    allow("sts:AssumeRole", None, Principal={"Service": "credentials.iot.amazonaws.com"})
-)
-SAGEMAKER_TRUST = trust_policy(
-    allow("sts:AssumeRole", None, Principal={"Service": "sagemaker.amazonaws.com"})
-)
+IOT_TRUST = trust_policy(allow("sts:AssumeRole", None, Principal={"Service": "credentials.iot.amazonaws.com"}))
+SAGEMAKER_TRUST = trust_policy(allow("sts:AssumeRole", None, Principal={"Service": "sagemaker.amazonaws.com"}))
 USER_TRUST = trust_policy(allow("sts:AssumeRole", None, Principal={"AWS": USER_ARN}))
 ACCOUNT_TRUST = trust_policy(allow("sts:AssumeRole", None, Principal={"AWS": ACCOUNT}))
 ROLE_TRUST = trust_policy(allow("sts:AssumeRole", None, Principal={"AWS": ROLE_ARN}))

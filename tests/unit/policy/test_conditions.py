@@ -382,9 +382,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
 
 
 @pytest.mark.parametrize(("name", "condition", "context", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_condition_operators(
-    name: str, condition: dict[str, Any], context: dict[str, Any], expected: bool
-) -> None:
+def test_condition_operators(name: str, condition: dict[str, Any], context: dict[str, Any], expected: bool) -> None:
     assert holds(condition, context) is expected
 
 
@@ -488,12 +486,8 @@ VARIABLES: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "condition", "context", "expected"), VARIABLES, ids=[v[0] for v in VARIABLES]
-)
-def test_condition_variables(
-    name: str, condition: dict[str, Any], context: dict[str, Any], expected: bool
-) -> None:
+@pytest.mark.parametrize(("name", "condition", "context", "expected"), VARIABLES, ids=[v[0] for v in VARIABLES])
+def test_condition_variables(name: str, condition: dict[str, Any], context: dict[str, Any], expected: bool) -> None:
     assert holds(condition, context) is expected
 
 

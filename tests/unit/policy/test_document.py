@@ -325,9 +325,7 @@ MALFORMED: list[tuple[str, Any, PolicyKind, str]] = [
 
 
 @pytest.mark.parametrize(("name", "doc", "kind", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
-def test_malformed_documents_are_refused_with_iam_wording(
-    name: str, doc: Any, kind: PolicyKind, message: str
-) -> None:
+def test_malformed_documents_are_refused_with_iam_wording(name: str, doc: Any, kind: PolicyKind, message: str) -> None:
     with pytest.raises(PolicyError) as caught:
         parse_policy(doc, kind)
     assert caught.value.message == message
@@ -354,9 +352,7 @@ def test_dict_input_equals_text_input() -> None:
 def test_cached_policy_compiles_once() -> None:
     text = document(allow("iam:GetUser"))
     assert cached_policy(text) is cached_policy(text)
-    assert cached_policy(text, PolicyKind.IDENTITY) is not cached_policy(
-        text.replace("iam:GetUser", "iam:ListUsers")
-    )
+    assert cached_policy(text, PolicyKind.IDENTITY) is not cached_policy(text.replace("iam:GetUser", "iam:ListUsers"))
 
 
 def test_with_source_keeps_statements() -> None:

@@ -303,9 +303,7 @@ def test_matched_statements_carry_their_sources() -> None:
 
 
 def test_matched_statements_from_every_policy_type() -> None:
-    decision = s3(
-        SESSION, policies=[S3_READ], session=[ALLOW_ALL], boundary=[ALLOW_ALL], resource_policy=NAMES_ROLE
-    )
+    decision = s3(SESSION, policies=[S3_READ], session=[ALLOW_ALL], boundary=[ALLOW_ALL], resource_policy=NAMES_ROLE)
     assert decision.allowed
     assert [m.policy_type for m in decision.matched] == [IDENTITY, BOUNDARY, SESSION_POLICY, RESOURCE]
 
@@ -313,9 +311,7 @@ def test_matched_statements_from_every_policy_type() -> None:
 def test_missing_context_keys_of_applicable_statements() -> None:
     policy = identity(
         allow("sagemaker:*", "arn:aws:sagemaker:*:*:device-fleet/${aws:username}/*"),
-        allow(
-            "sagemaker:*", Condition={"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}
-        ),
+        allow("sagemaker:*", Condition={"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}),
         allow("iot:*", Condition={"Bool": {"iot:Connection.Thing.IsAttached": "true"}}),
     )
     decision = run(USER, policies=[policy], context={"aws:ResourceTag/team": "red"})

@@ -106,9 +106,7 @@ RESOURCES = [
 def test_resource_matching(pattern: str, resource: str, expected: bool) -> None:
     context = ConditionContext()
     assert resource_matcher([pattern], negated=False, variables=True).matches(resource, context) is expected
-    assert (
-        resource_matcher([pattern], negated=True, variables=True).matches(resource, context) is not expected
-    )
+    assert resource_matcher([pattern], negated=True, variables=True).matches(resource, context) is not expected
 
 
 def test_resource_list_mixes_static_and_variable_patterns() -> None:

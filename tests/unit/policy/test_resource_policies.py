@@ -163,9 +163,7 @@ RESOURCE_CASES: list[tuple[str, Decision, tuple[str, PolicyType | None]]] = [
 ]
 
 NOT_PRINCIPAL_USER_ONLY = resource_policy(deny("s3:*", f"{BUCKET}/*", NotPrincipal={"AWS": USER_ARN}))
-NOT_PRINCIPAL_USER_AND_ACCOUNT = resource_policy(
-    deny("s3:*", f"{BUCKET}/*", NotPrincipal={"AWS": [USER_ARN, ACCOUNT]})
-)
+NOT_PRINCIPAL_USER_AND_ACCOUNT = resource_policy(deny("s3:*", f"{BUCKET}/*", NotPrincipal={"AWS": [USER_ARN, ACCOUNT]}))
 NOT_PRINCIPAL_SESSION_CHAIN = resource_policy(
     deny("s3:*", f"{BUCKET}/*", NotPrincipal={"AWS": [SESSION_ARN, ROLE_ARN, ACCOUNT]})
 )

@@ -37,9 +37,7 @@ PASS_ROLE = identity(
         ["iam:GetRole", "iam:PassRole"],
         "arn:aws:iam::*:role/*SageMaker*",
         Condition={
-            "StringEqualsIfExists": {
-                "iam:PassedToService": ["iot.amazonaws.com", "credentials.iot.amazonaws.com"]
-            }
+            "StringEqualsIfExists": {"iam:PassedToService": ["iot.amazonaws.com", "credentials.iot.amazonaws.com"]}
         },
     )
 )
@@ -88,9 +86,7 @@ def test_context_helpers_describe_the_caller() -> None:
     from edgeward.core.principal import Principal, PrincipalKind
     from edgeward.policy import principal_keys, request_keys
 
-    user = Principal(
-        PrincipalKind.USER, ACCOUNT, USER_ARN, USER_ID, "mateojackson", "AKIAX", tags={"team": "edge"}
-    )
+    user = Principal(PrincipalKind.USER, ACCOUNT, USER_ARN, USER_ID, "mateojackson", "AKIAX", tags={"team": "edge"})
     keys = principal_keys(user)
     assert keys["aws:username"] == "mateojackson"
     assert keys["aws:userid"] == USER_ID

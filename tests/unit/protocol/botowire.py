@@ -36,9 +36,7 @@ def one_of_each_union(shape: Shape | None, value: Any) -> Any:
             return dict(items[:1]) if items else None
         return dict(items)
     if kind == "list" and isinstance(value, list):
-        return [
-            item for item in (one_of_each_union(shape.member, item) for item in value) if item is not None
-        ]
+        return [item for item in (one_of_each_union(shape.member, item) for item in value) if item is not None]
     if kind == "map" and isinstance(value, dict):
         return {key: one_of_each_union(shape.value, item) for key, item in value.items()}
     return value

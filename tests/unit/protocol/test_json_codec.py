@@ -49,9 +49,7 @@ ERRORS = [
     ServiceError("ThrottlingException", "Rate exceeded", 400),
     ServiceError("InternalFailure", "boom", 500, sender_fault=False),
     ServiceError("ServiceUnavailable", "later", 503, sender_fault=False),
-    ServiceError(
-        "UnrecognizedClientException", "The security token included in the request is invalid.", 400
-    ),
+    ServiceError("UnrecognizedClientException", "The security token included in the request is invalid.", 400),
 ]
 
 
@@ -206,9 +204,8 @@ def test_oversized_value_fails_its_length_constraint() -> None:
     )
     error = _fails("CreateDeviceFleet", body)
     assert error.code == "ValidationException"
-    assert (
-        "at 'description' failed to satisfy constraint: Member must have length less than or equal to 800"
-        in (error.message)
+    assert "at 'description' failed to satisfy constraint: Member must have length less than or equal to 800" in (
+        error.message
     )
 
 

@@ -124,9 +124,7 @@ def test_booleans_and_integers_are_typed() -> None:
     body = "RoleName=r&PolicyArn=arn:aws:iam::aws:policy/x&MaxItems=5"
     decoded = QueryCodec("iam").decode(Route("iam", "ListAttachedRolePolicies"), form(body))
     assert decoded == {"RoleName": "r", "MaxItems": 5}
-    decoded = QueryCodec("iam").decode(
-        Route("iam", "UpdateAccountPasswordPolicy"), form("RequireSymbols=TRUE")
-    )
+    decoded = QueryCodec("iam").decode(Route("iam", "UpdateAccountPasswordPolicy"), form("RequireSymbols=TRUE"))
     assert decoded == {"RequireSymbols": True}
 
 
@@ -151,8 +149,7 @@ def test_missing_required_member_uses_aws_message() -> None:
     error = parse_error("iam", "CreateUser", form("Action=CreateUser&Version=2010-05-08"))
     assert (error.code, error.status) == ("ValidationError", 400)
     assert error.message == (
-        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: "
-        "Member must not be null"
+        "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null"
     )
 
 

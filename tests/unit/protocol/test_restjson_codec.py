@@ -253,9 +253,7 @@ def test_malformed_edge_bodies(body: str) -> None:
 
 
 def test_wrong_type_message_names_the_member() -> None:
-    body = (
-        '{"DeviceName": "d", "DeviceFleetName": "f", "AgentVersion": "1", "Models": [{"ModelMetrics": {}}]}'
-    )
+    body = '{"DeviceName": "d", "DeviceFleetName": "f", "AgentVersion": "1", "Models": [{"ModelMetrics": {}}]}'
     error = _fails("sagemaker-edge", _request("POST", "/SendHeartbeat", body))
     assert "Expected an array at 'models.1.member.modelMetrics' but found an object" in error.message
 

@@ -242,9 +242,7 @@ def test_oversized_xml_body() -> None:
 
 
 def test_bad_integer_in_query_string() -> None:
-    error = parse_error(
-        "ListObjectsV2", HttpRequest("GET", "/b", "list-type=2&max-keys=abc"), {"Bucket": "b"}
-    )
+    error = parse_error("ListObjectsV2", HttpRequest("GET", "/b", "list-type=2&max-keys=abc"), {"Bucket": "b"})
     assert (error.code, error.status) == ("InvalidArgument", 400)
     assert error.message == "Provided max-keys not an integer or within integer range."
     assert error.fields == {"ArgumentName": "max-keys", "ArgumentValue": "abc"}
@@ -268,8 +266,7 @@ def test_missing_required_member() -> None:
     error = parse_error("CompleteMultipartUpload", HttpRequest("POST", "/b/k"))
     assert (error.code, error.status) == ("InvalidArgument", 400)
     assert error.message == (
-        "1 validation error detected: Value null at 'uploadId' failed to satisfy constraint: "
-        "Member must not be null"
+        "1 validation error detected: Value null at 'uploadId' failed to satisfy constraint: Member must not be null"
     )
 
 
@@ -284,13 +281,9 @@ def test_unknown_operation() -> None:
     "error",
     [
         ServiceError("NoSuchKey", "The specified key does not exist.", 404, fields={"Key": "a/<b>&c"}),
-        ServiceError(
-            "AccessDenied", "Request has expired", 403, fields={"X-Amz-Expires": "60", "Expires": "x"}
-        ),
+        ServiceError("AccessDenied", "Request has expired", 403, fields={"X-Amz-Expires": "60", "Expires": "x"}),
         ServiceError("InternalError", "We encountered an internal error.", 500, sender_fault=False),
-        ServiceError(
-            "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded.", 409
-        ),
+        ServiceError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded.", 409),
     ],
     ids=lambda e: e.code,
 )
@@ -306,9 +299,7 @@ def test_errors_as_botocore_reads_them(error: ServiceError) -> None:
 
 
 def test_head_errors_have_no_body() -> None:
-    error = ServiceError(
-        "NoSuchKey", "The specified key does not exist.", 404, headers={"x-amz-delete-marker": "true"}
-    )
+    error = ServiceError("NoSuchKey", "The specified key does not exist.", 404, headers={"x-amz-delete-marker": "true"})
     response = CODEC.serialize_error_for(error, "REQ8", "HEAD")
     assert response.body == b""
     assert response.header("x-amz-delete-marker") == "true"
@@ -349,9 +340,7 @@ def real_s3(outputs: dict[str, dict[str, Any]], seen: dict[str, dict[str, Any]])
         model = catalog.operation_model("s3", operation)
         route = Route("s3", operation, uri_params(model.http["requestUri"], url.path))
         try:
-            seen[operation] = CODEC.parse(
-                route, HttpRequest(request.method, url.path, url.query, headers, body)
-            )
+            seen[operation] = CODEC.parse(route, HttpRequest(request.method, url.path, url.query, headers, body))
             output = outputs[operation]
             if isinstance(output, ServiceError):
                 raise output
@@ -383,9 +372,7 @@ def test_botocore_client_end_to_end() -> None:
         "Bucket": "b",
         "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"},
     }
-    put = s3.put_object(
-        Bucket="b", Key="dir/a b.txt", Body=b"hello", Metadata={"k": "v"}, ContentType="text/plain"
-    )
+    put = s3.put_object(Bucket="b", Key="dir/a b.txt", Body=b"hello", Metadata={"k": "v"}, ContentType="text/plain")
     assert put["ETag"] == outputs["PutObject"]["ETag"]
     assert (seen["PutObject"]["Key"], seen["PutObject"]["Body"]) == ("dir/a b.txt", b"hello")
     assert seen["PutObject"]["Metadata"] == {"k": "v"}
@@ -509,9 +496,7 @@ def test_synthetic_response_round_trip() -> None:
     }
     response = RestXmlCodec("example", model).serialize(Route("example", "Op"), output, "r")
     assert response.status == 202
-    assert response.body.startswith(
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<OpResult xmlns="https://example'
-    )
+    assert response.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<OpResult xmlns="https://example')
     parsed = botocore_reads(response, model.operation_model("Op"))
     parsed.pop("ResponseMetadata")
     assert parsed == output

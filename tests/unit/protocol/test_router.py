@@ -127,9 +127,7 @@ def test_s3_bucket_operations(operation: str, params: dict[str, Any]) -> None:
 
 def test_s3_list_buckets_and_directory_buckets() -> None:
     assert resolve(_s3("ListBuckets"), "s3").operation == "ListBuckets"
-    assert (
-        resolve(_s3("ListDirectoryBuckets", MaxDirectoryBuckets=5), "s3").operation == "ListDirectoryBuckets"
-    )
+    assert resolve(_s3("ListDirectoryBuckets", MaxDirectoryBuckets=5), "s3").operation == "ListDirectoryBuckets"
 
 
 def test_s3_bucket_with_trailing_slash_is_a_bucket_operation() -> None:
@@ -139,9 +137,7 @@ def test_s3_bucket_with_trailing_slash_is_a_bucket_operation() -> None:
 
 def test_s3_virtual_host_hook() -> None:
     request = HttpRequest("GET", "/dir/k", headers={"host": "b.s3.edgeward.test"})
-    assert resolve(request, "s3", bucket_from_host="b") == Route(
-        "s3", "GetObject", {"Bucket": "b", "Key": "dir/k"}
-    )
+    assert resolve(request, "s3", bucket_from_host="b") == Route("s3", "GetObject", {"Bucket": "b", "Key": "dir/k"})
     listing = HttpRequest("GET", "/", query_string="list-type=2")
     assert resolve(listing, "s3", bucket_from_host="b") == Route("s3", "ListObjectsV2", {"Bucket": "b"})
 
@@ -164,9 +160,9 @@ def test_iot_role_alias_operations() -> None:
     assert resolve(HttpRequest("GET", "/role-aliases", query_string="pageSize=5"), "iot").operation == (
         "ListRoleAliases"
     )
-    assert resolve(
-        HttpRequest("GET", "/endpoint", query_string="endpointType=iot%3AData-ATS"), "iot"
-    ) == Route("iot", "DescribeEndpoint")
+    assert resolve(HttpRequest("GET", "/endpoint", query_string="endpointType=iot%3AData-ATS"), "iot") == Route(
+        "iot", "DescribeEndpoint"
+    )
 
 
 # --- the service for a request ----------------------------------------------------------------------------
@@ -208,9 +204,7 @@ def test_signed_query_get() -> None:
 
 
 def test_sagemaker_signing_name_covers_edge_data_plane() -> None:
-    heartbeat = HttpRequest(
-        "POST", "/SendHeartbeat", headers={"content-type": "application/json"}, body=b"{}"
-    )
+    heartbeat = HttpRequest("POST", "/SendHeartbeat", headers={"content-type": "application/json"}, body=b"{}")
     assert resolve(heartbeat, "sagemaker") == Route("sagemaker-edge", "SendHeartbeat")
     control = HttpRequest("POST", "/", headers={"x-amz-target": "SageMaker.DescribeDeviceFleet"})
     assert resolve(control, "sagemaker") == Route("sagemaker", "DescribeDeviceFleet")

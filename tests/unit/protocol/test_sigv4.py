@@ -262,9 +262,7 @@ CLIENT_CALLS: list[tuple[str, Callable[[Any], Any]]] = [
 
 
 @pytest.mark.parametrize("endpoint", [ENDPOINT, "https://localhost"])
-@pytest.mark.parametrize(
-    ("service", "call"), CLIENT_CALLS, ids=[f"{s}-{i}" for i, (s, _) in enumerate(CLIENT_CALLS)]
-)
+@pytest.mark.parametrize(("service", "call"), CLIENT_CALLS, ids=[f"{s}-{i}" for i, (s, _) in enumerate(CLIENT_CALLS)])
 def test_boto3_clients(service: str, call: Callable[[Any], Any], endpoint: str) -> None:
     request = client_request(service, call, endpoint)
     signed = check(request)
@@ -312,9 +310,7 @@ def test_generate_presigned_url_s3v4_and_sts() -> None:
     presigned = [
         (
             "GET",
-            s3.generate_presigned_url(
-                "get_object", Params={"Bucket": "b", "Key": "a b/é+.txt"}, ExpiresIn=300
-            ),
+            s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "a b/é+.txt"}, ExpiresIn=300),
         ),
         (
             "PUT",
@@ -463,8 +459,7 @@ def test_skew_texts_are_aws_exact() -> None:
     failure = failure_of(request, now=NOW - (3 * 3600 + 30 * 60 - 1))  # 20220126T204428Z
     assert failure.kind is Kind.NOT_YET_VALID
     assert failure.detail == (
-        "Signature not yet current: 20220127T001427Z is still later than 20220126T205928Z "
-        "(20220126T204428Z + 15 min.)"
+        "Signature not yet current: 20220127T001427Z is still later than 20220126T205928Z (20220126T204428Z + 15 min.)"
     )
 
 
@@ -506,10 +501,7 @@ def _header_request(authorization: str, **headers: str) -> HttpRequest:
 
 GOOD_CREDENTIAL = f"{AK}/20220127/us-east-1/sts/aws4_request"
 GOOD_SIGNATURE = "a" * 64
-GOOD = (
-    f"AWS4-HMAC-SHA256 Credential={GOOD_CREDENTIAL}, "
-    f"SignedHeaders=host;x-amz-date, Signature={GOOD_SIGNATURE}"
-)
+GOOD = f"AWS4-HMAC-SHA256 Credential={GOOD_CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature={GOOD_SIGNATURE}"
 
 MALFORMED_HEADERS = [
     "",
@@ -862,9 +854,7 @@ SIGNATURE_TEXT = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
     "Access Key and signing method. Consult the service documentation for details."
 )
-SKEW_TEXT = (
-    "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z - 15 min.)"
-)
+SKEW_TEXT = "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z (20220127T015928Z - 15 min.)"
 
 
 @pytest.fixture

@@ -139,9 +139,7 @@ def test_element_layout() -> None:
 def test_root_namespace_given_by_caller_when_shape_has_none() -> None:
     grantee_free = {"type": "structure", "members": {"A": {"shape": "Str"}}}
     resolver = ShapeResolver({"S": grantee_free, "Str": {"type": "string"}})
-    text = xmlshape.element(
-        resolver.get_shape_by_name("S"), {"A": "x", "Unknown": 1, "None": None}, "R", "urn:x"
-    )
+    text = xmlshape.element(resolver.get_shape_by_name("S"), {"A": "x", "Unknown": 1, "None": None}, "R", "urn:x")
     assert text == '<R xmlns="urn:x"><A>x</A></R>'
 
 

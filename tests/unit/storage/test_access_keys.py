@@ -197,9 +197,7 @@ def test_quota_holds_when_threads_race(database: Database, account: str, box: Se
 _EXIT = {"created": 0, "quota": 3}
 
 
-def _contend_in_child(
-    database: Database, account: str, user: UserRecord, box: SecretBox, barrier: object
-) -> None:
+def _contend_in_child(database: Database, account: str, user: UserRecord, box: SecretBox, barrier: object) -> None:
     try:
         barrier.wait()  # type: ignore[attr-defined]
         os._exit(_EXIT[_create_and_hold(database, account, user, box)])
