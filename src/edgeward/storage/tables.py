@@ -121,3 +121,7 @@ iam_policy_attachments = Table(
     CheckConstraint("principal_type IN ('user', 'group', 'role')", name="principal_type"),
     Index(None, "policy_arn"),
 )
+
+# The tables of later areas live in their own modules on the same metadata; importing them here keeps
+# `tables.metadata` complete for migrations checks and wipes.
+from edgeward.storage import tables_decisions, tables_entities, tables_policies, tables_sessions  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""IAM: users and access keys (the IAM issue adds groups, roles, policies and the rest)."""
+"""IAM: each area keeps its own OPERATIONS table; this package merges them."""
 
 from __future__ import annotations
 
@@ -16,3 +16,16 @@ OPERATIONS: dict[str, Handler] = {
     "DeleteAccessKey": access_keys.delete_access_key,
     "GetAccessKeyLastUsed": access_keys.get_access_key_last_used,
 }
+
+
+def _merge() -> None:
+    from edgeward.services.iam import entities_ops, policies_ops
+
+    for module in (entities_ops, policies_ops):
+        for name, handler in module.OPERATIONS.items():
+            if name in OPERATIONS:
+                raise RuntimeError(f"IAM operation {name} registered twice")
+            OPERATIONS[name] = handler
+
+
+_merge()
