@@ -73,6 +73,8 @@ def principal_for(key: AuthKey) -> Principal:
         name=key.user_name or "",
         access_key_id=key.access_key_id,
         entity_id=key.user_id,
+        tags=dict(key.user_tags),
+        boundary_arn=key.user_boundary,
     )
 
 

@@ -7,6 +7,7 @@ id (see `secret_context`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -72,6 +73,8 @@ class AuthKey:
     user_unique_id: str | None
     user_arn: str | None
     user_path: str | None
+    user_boundary: str | None = None
+    user_tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_root(self) -> bool:
@@ -238,6 +241,8 @@ _AUTH_LOOKUP = HotQuery(
         iam_users.c.unique_id,
         iam_users.c.arn,
         iam_users.c.path,
+        iam_users.c.permissions_boundary,
+        iam_users.c.tags,
     )
     .select_from(access_keys.outerjoin(iam_users, access_keys.c.user_id == iam_users.c.id))
     .where(access_keys.c.access_key_id == bindparam("akid"))
@@ -252,9 +257,21 @@ def lookup_for_auth(conn: Connection, access_key_id: str, box: SecretBox) -> Aut
     row = _AUTH_LOOKUP.first(conn, {"akid": access_key_id})
     if row is None:
         return None
-    account, status, ciphertext, user_id, name, unique_id, user_arn, path = row
+    account, status, ciphertext, user_id, name, unique_id, user_arn, path, boundary, tags = row
     secret = box.decrypt(ciphertext, secret_context(access_key_id)).decode("ascii")
-    return AuthKey(access_key_id, account, status, secret, user_id, name, unique_id, user_arn, path)
+    return AuthKey(
+        access_key_id,
+        account,
+        status,
+        secret,
+        user_id,
+        name,
+        unique_id,
+        user_arn,
+        path,
+        boundary,
+        json.loads(tags) if tags else {},
+    )
 
 
 def _owned(account: str, user: UserRecord | None, access_key_id: str) -> list[ColumnElement[bool]]:
