@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +93,16 @@ def errors(rows: list[Row]) -> list[str]:
     return found
 
 
+def busy_runs(rows: list[Row], threshold: float) -> list[str]:
+    """One line for each run that started while something else used more than `threshold` cores."""
+    found = []
+    for row in rows:
+        for server, result in (("edgeward", row.edgeward), ("MiniStack", row.ministack)):
+            if result is not None and result.busy_cores_before > threshold:
+                found.append(f"{server} / {row.workload.name}: {result.busy_cores_before:.2f} cores busy before")
+    return found
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -102,6 +113,21 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu": model, "platform": platform.platform(), "python": platform.python_version()}
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_cores(seconds: float = 1.0) -> float:
+    """How many cores' worth of CPU the machine used over `seconds` (before a run: other people's load)."""
+    busy0, total0 = _cpu_times()
+    time.sleep(seconds)
+    busy1, total1 = _cpu_times()
+    return (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
 
 
 def _wrk_version() -> str:

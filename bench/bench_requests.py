@@ -13,27 +13,33 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.config import Config
 
 REGION = "us-east-1"
-BENCH_USERS = 4  # users bench-writer-0..3, one access key each
-SIGNED_PER_WORKLOAD = 64  # distinct signed requests wrk cycles through
+SIGNED_PER_READ = 64  # distinct signed requests every wrk thread cycles through on a read
+KEYS_PER_USER = 2  # IAM's quota
 DROPPED_HEADERS = frozenset({"content-length"})  # wrk sets it from the body
 _CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+Params = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Fixture:
-    """What the write and the GetUser read work on: (user name, access key id) pairs."""
+    """Access keys of dedicated users, one per connection: (user name, access key id) pairs."""
 
     keys: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
 class Workload:
+    """`groups` gives the parameters of the requests to sign: one list for every wrk thread to cycle through,
+    or (`per_connection`) one list for each connection, which then has a wrk thread of its own."""
+
     name: str
     kind: str  # "read" or "write"
     service: str
     operation: str  # boto3 method name
     target: float  # edgeward req/s must be at least this times MiniStack's
-    params: Callable[[Fixture, int], dict[str, Any]]
+    groups: Callable[[Fixture], list[list[Params]]]
+    per_connection: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,23 +50,31 @@ class SignedRequest:
     body: bytes
 
 
-def _no_params(_fixture: Fixture, _i: int) -> dict[str, Any]:
-    return {}
+def _caller_identity(_fixture: Fixture) -> list[list[Params]]:
+    return [[{} for _ in range(SIGNED_PER_READ)]]
 
 
-def _get_user(fixture: Fixture, i: int) -> dict[str, Any]:
-    return {"UserName": fixture.keys[i % len(fixture.keys)][0]}
+def _get_user(fixture: Fixture) -> list[list[Params]]:
+    return [[{"UserName": fixture.keys[i % len(fixture.keys)][0]} for i in range(SIGNED_PER_READ)]]
 
 
-def _activate_key(fixture: Fixture, i: int) -> dict[str, Any]:
-    user, key = fixture.keys[i % len(fixture.keys)]
-    return {"UserName": user, "AccessKeyId": key, "Status": "Active"}
+def _flip_keys(fixture: Fixture) -> list[list[Params]]:
+    """Each connection flips its own key Inactive, Active, Inactive, ...: every request changes a row."""
+    return [
+        [{"UserName": user, "AccessKeyId": key, "Status": status} for status in ("Inactive", "Active")]
+        for user, key in fixture.keys
+    ]
 
 
+WRITE_NAME = "write iam:UpdateAccessKey (flip own key)"
+WRITE_DESCRIPTION = (
+    "write = iam:UpdateAccessKey: each connection has an access key of its own (users bench-writer-N) and sets it "
+    "Inactive, Active, Inactive, ... so that every request changes a stored row."
+)
 WORKLOADS: tuple[Workload, ...] = (
-    Workload("read  sts:GetCallerIdentity", "read", "sts", "get_caller_identity", 2.0, _no_params),
+    Workload("read  sts:GetCallerIdentity", "read", "sts", "get_caller_identity", 2.0, _caller_identity),
     Workload("read  iam:GetUser", "read", "iam", "get_user", 2.0, _get_user),
-    Workload("write iam:UpdateAccessKey (Status=Active)", "write", "iam", "update_access_key", 1.0, _activate_key),
+    Workload(WRITE_NAME, "write", "iam", "update_access_key", 1.0, _flip_keys, per_connection=True),
 )
 
 
@@ -77,15 +91,16 @@ def _client(server: Server, service: str) -> Any:
     )
 
 
-def create_fixture(server: Server) -> Fixture:
-    """Dedicated users with one access key each, made with boto3 on the server under test."""
+def create_fixture(server: Server, connections: int) -> Fixture:
+    """Users bench-writer-N with two access keys each, one key per connection, made with boto3."""
     iam = _client(server, "iam")
-    keys = []
-    for i in range(BENCH_USERS):
+    keys: list[tuple[str, str]] = []
+    for i in range(-(-connections // KEYS_PER_USER)):
         name = f"bench-writer-{i}"
         iam.create_user(UserName=name)
-        keys.append((name, iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]))
-    return Fixture(tuple(keys))
+        for _ in range(KEYS_PER_USER):
+            keys.append((name, iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]))
+    return Fixture(tuple(keys[:connections]))
 
 
 class _Captured(Exception):
@@ -111,21 +126,24 @@ def _to_signed(prepared: AWSPreparedRequest) -> SignedRequest:
     return SignedRequest(prepared.method, f"{path}?{url.query}" if url.query else path, headers, body)
 
 
-def sign(server: Server, workload: Workload, fixture: Fixture, count: int = SIGNED_PER_WORKLOAD) -> list[SignedRequest]:
-    """`count` requests built and signed by botocore just as boto3 sends them (valid for 15 minutes)."""
+def _sign_one(client: Any, operation: str, params: Params) -> SignedRequest:
+    try:
+        getattr(client, operation)(**params)
+    except _Captured as captured:
+        return _to_signed(captured.request)
+    raise RuntimeError(f"{operation}: boto3 sent the request instead of handing it over")
+
+
+def sign(server: Server, workload: Workload, fixture: Fixture) -> list[list[SignedRequest]]:
+    """The workload's requests, built and signed by botocore just as boto3 sends them (valid for 15 minutes)."""
     client = _client(server, workload.service)
     client.meta.events.register_first("before-send", _capture)
-    signed = []
-    for i in range(count):
-        try:
-            getattr(client, workload.operation)(**workload.params(fixture, i))
-        except _Captured as captured:
-            signed.append(_to_signed(captured.request))
-        else:
-            raise RuntimeError(f"{workload.operation}: boto3 sent the request instead of handing it over")
-    return signed
+    return [[_sign_one(client, workload.operation, p) for p in group] for group in workload.groups(fixture)]
 
 
-def check_once(server: Server, workload: Workload, fixture: Fixture) -> None:
-    """One real call through boto3, so a broken workload fails loudly before wrk hammers it."""
-    getattr(_client(server, workload.service), workload.operation)(**workload.params(fixture, 0))
+def prepare(server: Server, workload: Workload, fixture: Fixture) -> None:
+    """Send the last request of every group for real through boto3: a broken workload fails loudly before wrk
+    runs, and every key of the write is Active, so the first request of each connection changes it too."""
+    client = _client(server, workload.service)
+    for group in workload.groups(fixture):
+        getattr(client, workload.operation)(**group[-1])

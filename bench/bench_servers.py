@@ -69,15 +69,17 @@ def _log_tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], health_url: str, ready_file: Path | None, log_path: Path) -> None:
+def _wait_ready(
+    name: str, proc: subprocess.Popen[bytes], health_url: str, ready_file: Path | None, log_path: Path
+) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ServerError(f"exited with code {proc.returncode} before it was ready:\n{_log_tail(log_path)}")
+            raise ServerError(f"{name} exited with code {proc.returncode} before it was ready:\n{_log_tail(log_path)}")
         if (ready_file is None or ready_file.exists()) and _http_ok(health_url):
             return
         time.sleep(POLL_INTERVAL_S)
-    raise ServerError(f"not ready after {READY_TIMEOUT_S:.0f}s ({health_url}):\n{_log_tail(log_path)}")
+    raise ServerError(f"{name} not ready after {READY_TIMEOUT_S:.0f}s ({health_url}):\n{_log_tail(log_path)}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -156,7 +158,7 @@ def edgeward(work_dir: Path) -> Iterator[Server]:
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process(argv, dict(os.environ), log_path) as proc:
         credentials_path = data_dir / "credentials"
-        _wait_ready(proc, f"{endpoint}/_edgeward/health", credentials_path, log_path)
+        _wait_ready("edgeward", proc, f"{endpoint}/_edgeward/health", credentials_path, log_path)
         yield Server("edgeward", endpoint, _read_credentials(credentials_path), _edgeward_version(), log_path)
 
 
@@ -203,5 +205,5 @@ def ministack(work_dir: Path) -> Iterator[Server]:
     port, log_path = free_port(), work_dir / "ministack.log"
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process([str(command)], _ministack_env(port, work_dir), log_path) as proc:
-        _wait_ready(proc, f"{endpoint}/_ministack/health", None, log_path)
+        _wait_ready("ministack", proc, f"{endpoint}/_ministack/health", None, log_path)
         yield Server("ministack", endpoint, Credentials("test", "test"), _ministack_version(), log_path)

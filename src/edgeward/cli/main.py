@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from edgeward import __version__
-from edgeward.cli import serve
+from edgeward.cli import decisions, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgeward {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(commands)
+    decisions.add_parser(commands)
     return parser
 
 

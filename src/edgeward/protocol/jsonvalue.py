@@ -22,12 +22,11 @@ from botocore.model import Shape
 
 from edgeward.core.errors import ServiceError
 from edgeward.protocol import faults
-from edgeward.protocol.validate import member_path
+from edgeward.protocol.validate import INT_RANGE, member_path
 
 MAX_DEPTH = 64
 """Deepest nesting of JSON containers accepted; SageMaker's recursive search expressions stay far below it."""
 
-_INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _EXPECTED = {
     "structure": "an object",
@@ -222,7 +221,7 @@ class Decoder:
             raise self._mismatch(shape, raw, path)
         if isinstance(raw, float) and not raw.is_integer():
             raise self._invalid(f"Value {raw} at {_where(path)} is not a whole number.")
-        low, high = _INT_RANGE[shape.type_name]
+        low, high = INT_RANGE[shape.type_name]
         if not low <= raw <= high:
             raise self._invalid(f"Value {raw} at {_where(path)} is out of range ({low} to {high}).")
         return int(raw)

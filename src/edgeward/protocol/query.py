@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from edgeward.core.errors import ServiceError
-from edgeward.protocol import catalog, faults, validate, xmlshape
-from edgeward.protocol.codec import Route
+from edgeward.protocol import faults, validate, xmlshape
+from edgeward.protocol.codec import ModelCodec, Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
 
 _TYPE_WORDS = {
@@ -58,24 +58,16 @@ def _indexed(node: _Node) -> list[_Node]:
     return [child for _, child in sorted(numbered, key=lambda pair: pair[0])]
 
 
-class QueryCodec:
+class QueryCodec(ModelCodec):
     """Codec for a `query` service (`iam`, `sts`). `model` defaults to botocore's model of `service`."""
 
     def __init__(self, service: str, model: ServiceModel | None = None, *, max_fields: int = 10_000) -> None:
-        self.service = service
-        self._model = model if model is not None else catalog.service_model(service)
+        super().__init__(service, model)
         self._namespace = str(self._model.metadata.get("xmlNamespace", ""))
         self._operations = frozenset(self._model.operation_names)
         self._max_fields = max_fields
 
     # ------------------------------------------------------------------------------------------ requests
-
-    def parse(self, route: Route, request: HttpRequest) -> dict[str, Any]:
-        params = self.decode(route, request)
-        found = validate.problems(self._operation(route).input_shape, params)
-        if found:
-            raise faults.validation(self.service, found)
-        return params
 
     def decode(self, route: Route, request: HttpRequest) -> dict[str, Any]:
         """The operation's input, typed but not checked against the model's constraints."""
@@ -176,11 +168,9 @@ class QueryCodec:
 
     def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
         fault = "Sender" if error.sender_fault else "Receiver"
-        fields = "".join(f"<{k}>{xmlshape.escape_text(str(v))}</{k}>" for k, v in error.fields.items())
         body = (
             f"<ErrorResponse{xmlshape.namespace_attribute(self._namespace)}><Error><Type>{fault}</Type>"
-            f"<Code>{xmlshape.escape_text(error.code)}</Code>"
-            f"<Message>{xmlshape.escape_text(error.message)}</Message>{fields}</Error>"
+            f"{xmlshape.error_elements(error)}</Error>"
             f"<RequestId>{xmlshape.escape_text(request_id)}</RequestId></ErrorResponse>"
         )
         headers = self._headers(request_id) + list(error.headers.items())

@@ -1,9 +1,10 @@
 """HTTP bindings of rest protocols: members carried in the URI, the query string and headers.
 
-Independent of the body format, so the rest-json codec uses it and the rest-xml codec can. Text values are
+Independent of the body format, so both the rest-json and the rest-xml codec use it. Text values are
 converted to the member's type; a value that does not convert is invalid input in the service's own terms.
 Defaults follow botocore: timestamps are ISO 8601 in the query string and RFC 822 in headers unless the shape
-says otherwise (any of the three forms is accepted on input).
+says otherwise (any of the three forms is accepted on input). `BindingReader` converts scalars the rest-json
+way; the rest-xml codec's reader overrides its scalar hooks with XML's rules and S3's wording.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -22,9 +23,8 @@ from edgeward.core.errors import ServiceError
 from edgeward.protocol import faults
 from edgeward.protocol.http import HttpRequest
 from edgeward.protocol.jsonvalue import format_timestamp, parse_timestamp
-from edgeward.protocol.validate import member_path
+from edgeward.protocol.validate import INT_RANGE, member_path
 
-_INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _EXPECTED = {
     "integer": "a 32-bit integer",
     "long": "a 64-bit integer",
@@ -78,7 +78,12 @@ def bindings(shape: Shape) -> Bindings:
 
 
 class BindingReader:
-    """Reads the URI, query and header members of a request into an input dict."""
+    """Reads the URI, query and header members of a request into an input dict.
+
+    `text` converts a URI label, a query value or an item of a header list; `header_scalar` a header holding
+    one value; `not_json` words a `jsonvalue` header that is not base64 JSON. A subclass changes those three
+    for a protocol with other scalar rules; `name` is whatever its error messages need (here the member).
+    """
 
     def __init__(self, service: str) -> None:
         self.service = service
@@ -91,53 +96,60 @@ class BindingReader:
         for name, label in found.uri.items():
             if label in uri_params:
                 result[name] = self.text(members[name], uri_params[label], name)
-        self._read_query(members, found, request, result)
+        for name, key in found.query.items():
+            value = self.query(members[name], request, key, name)
+            if value is not None:
+                result[name] = value
+        if found.query_map is not None:
+            claimed = set(found.query.values())
+            values = query_map(members[found.query_map], request.query_pairs, claimed, _as_sent)
+            if values:
+                result[found.query_map] = values
+        headers = request.headers
         for name, header in found.header.items():
-            text = request.headers.get(header.lower())
+            text = headers.get(header.lower())
             if text is not None:
                 result[name] = self.header(members[name], text, name)
         for name, prefix in found.header_maps.items():
-            values = {key[len(prefix) :]: value for key, value in request.headers.items() if key.startswith(prefix)}
+            values = header_map(headers, prefix)
             if values:
                 result[name] = values
         return result
 
-    def _read_query(
-        self, members: Mapping[str, Shape], found: Bindings, request: HttpRequest, result: dict[str, Any]
-    ) -> None:
-        pairs = request.query_pairs
-        for name, key in found.query.items():
-            shape = members[name]
-            values = [value for pair_key, value in pairs if pair_key == key]
+    def query(self, shape: Shape, request: HttpRequest, key: str, name: str) -> Any:
+        """A query member: every value of `key` for a list, else the first; None when `key` is absent."""
+        if shape.type_name == "list":
+            values = [value for pair_key, value in request.query_pairs if pair_key == key]
             if not values:
-                continue
-            if shape.type_name == "list":
-                item = shape.member
-                result[name] = [self.text(item, value, name) for value in values]
-            else:
-                result[name] = self.text(shape, values[0], name)
-        if found.query_map is not None:
-            claimed = set(found.query.values())
-            rest = [(key, value) for key, value in pairs if key not in claimed]
-            if rest:
-                result[found.query_map] = _query_map(members[found.query_map], rest)
+                return None
+            item = shape.member
+            return [self.text(item, value, name) for value in values]
+        text = request.query.get(key)
+        return None if text is None else self.text(shape, text, name)
 
     def header(self, shape: Shape, text: str, name: str) -> Any:
+        """A header member: a comma list, base64 JSON (`jsonvalue`) or one scalar."""
         if shape.type_name == "list":
             item = shape.member
             return [self.text(item, part, name) for part in split_header_list(text)]
-        if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
+        if is_json_header(shape):
             try:
-                return json.loads(base64.b64decode(text, validate=True))
-            except (binascii.Error, ValueError):
-                raise self._invalid(f"Header for '{member_path('', name)}' is not base64-encoded JSON.") from None
+                return decode_json_header(text)
+            except ValueError:
+                raise self.not_json(text, name) from None
+        return self.header_scalar(shape, text, name)
+
+    def header_scalar(self, shape: Shape, text: str, name: str) -> Any:
         return self.text(shape, text, name)
+
+    def not_json(self, text: str, name: str) -> ServiceError:
+        return self._invalid(f"Header for '{member_path('', name)}' is not base64-encoded JSON.")
 
     def text(self, shape: Shape, text: str, name: str) -> Any:
         """A URI label, query value or header value converted to the member's type."""
         kind = shape.type_name
         try:
-            if kind in _INT_RANGE:
+            if kind in INT_RANGE:
                 return _integer(kind, text)
             if kind in ("float", "double"):
                 return float(text)
@@ -157,23 +169,61 @@ class BindingReader:
 
 
 def _integer(kind: str, text: str) -> int:
+    """`int()`'s reading of the text (so `1_000` is 1000), within the shape's range."""
     value = int(text.strip())
-    low, high = _INT_RANGE[kind]
+    low, high = INT_RANGE[kind]
     if not low <= value <= high:
         raise ValueError(text)
     return value
 
 
-def _query_map(shape: Shape, pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    if shape.value.type_name == "list":
-        grouped: dict[str, list[str]] = {}
+def _as_sent(shape: Shape, text: str) -> str:
+    """rest-json hands query-map values over as sent, whatever the map's value shape."""
+    return text
+
+
+def query_map(
+    shape: Shape,
+    pairs: Iterable[tuple[str, str]],
+    claimed: Container[str],
+    convert: Callable[[Shape, str], Any],
+) -> dict[str, Any]:
+    """A map bound to the query string: every pair whose key is not `claimed`, each value `convert`ed.
+
+    A map of lists collects every value of a key; otherwise the first value of a key wins (and only it is
+    converted).
+    """
+    value_shape = shape.value
+    found: dict[str, Any] = {}
+    if value_shape.type_name == "list":
+        item = value_shape.member
         for key, value in pairs:
-            grouped.setdefault(key, []).append(value)
-        return grouped
-    single: dict[str, str] = {}
-    for key, value in pairs:
-        single.setdefault(key, value)
-    return single
+            if key not in claimed:
+                found.setdefault(key, []).append(convert(item, value))
+    else:
+        for key, value in pairs:
+            if key not in claimed and key not in found:
+                found[key] = convert(value_shape, value)
+    return found
+
+
+def header_map(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The headers whose (lower-case) name starts with `prefix`, keyed by the rest of the name."""
+    return {key[len(prefix) :]: value for key, value in headers.items() if key.startswith(prefix)}
+
+
+def is_json_header(shape: Shape) -> bool:
+    """A string member sent as base64-encoded JSON (`jsonvalue`), as botocore binds it to a header."""
+    return shape.type_name == "string" and bool(shape.serialization.get("jsonvalue"))
+
+
+def decode_json_header(text: str) -> Any:
+    """A `jsonvalue` header's value. Raises `ValueError` when it is not base64-encoded JSON."""
+    return json.loads(base64.b64decode(text, validate=True))
+
+
+def encode_json_header(value: Any) -> str:
+    return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
 
 
 def split_header_list(text: str) -> list[str]:
@@ -210,8 +260,8 @@ def header_text(shape: Shape, value: Any) -> str:
         return "true" if value else "false"
     if kind == "blob":
         return base64.b64encode(value).decode("ascii")
-    if kind == "string" and shape.serialization.get("jsonvalue"):
-        return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
+    if is_json_header(shape):
+        return encode_json_header(value)
     return str(value)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ServiceModel, Shape
 
 from edgeward.core.errors import ServiceError
-from edgeward.protocol import catalog, faults, jsonvalue, validate
+from edgeward.protocol import faults, jsonvalue, validate
 from edgeward.protocol.codec import Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
+from edgeward.protocol.jsonproto import JsonBodyCodec
 from edgeward.protocol.restbinding import BindingReader, Bindings, bindings, header_text
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
@@ -19,37 +20,23 @@ DEFAULT_MAX_BODY = 4 * 1024 * 1024
 _JSON = "application/json"
 
 
-class RestJsonCodec:
+class RestJsonCodec(JsonBodyCodec):
     """Server side of botocore's `rest-json` protocol for one service (`iot`, `sagemaker-edge`)."""
 
     def __init__(self, service: str, *, model: ServiceModel | None = None, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.service = service
-        self._model = model if model is not None else catalog.service_model(service)
-        self._max_body = max_body
-        self._decoder = jsonvalue.Decoder(service)
+        super().__init__(service, model, max_body)
+        self._content_type = _JSON
         self._reader = BindingReader(service)
-
-    def _operation(self, route: Route) -> OperationModel:
-        return self._model.operation_model(route.operation)
 
     def decode(self, route: Route, request: HttpRequest) -> dict[str, Any]:
         """The input with types checked and converted, before constraint validation."""
-        if len(request.body) > self._max_body:
-            raise faults.too_large(self.service, self._max_body)
-        shape = self._operation(route).input_shape
+        shape = self._input_shape(route, request)
         if shape is None:
             return {}
         found = bindings(shape)
         result = self._read_body(shape, found, request.body)
         result.update(self._reader.read(shape, found, route.uri_params, request))
         return result
-
-    def parse(self, route: Route, request: HttpRequest) -> dict[str, Any]:
-        value = self.decode(route, request)
-        found = validate.problems(self._operation(route).input_shape, value)
-        if found:
-            raise faults.validation(self.service, found)
-        return value
 
     def _read_body(self, shape: Shape, found: Bindings, body: bytes) -> dict[str, Any]:
         if found.payload is not None:
@@ -110,6 +97,3 @@ class RestJsonCodec:
         headers = [("x-amzn-ErrorType", error.code), *self._headers(request_id), *error.headers.items()]
         body = jsonvalue.dump({**error.fields, "message": error.message})
         return HttpResponse(error.status, headers, body)
-
-    def _headers(self, request_id: str, content_type: str = _JSON) -> list[tuple[str, str]]:
-        return [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]

@@ -10,9 +10,8 @@ streaming, virtual hosts) live elsewhere; a blob payload is plain bytes here.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import Element
@@ -20,9 +19,17 @@ from xml.etree.ElementTree import Element
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from edgeward.core.errors import ServiceError
-from edgeward.protocol import catalog, faults, validate, xmlshape
-from edgeward.protocol.codec import Route
+from edgeward.protocol import faults, xmlshape
+from edgeward.protocol.codec import ModelCodec, Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
+from edgeward.protocol.restbinding import (
+    BindingReader,
+    encode_json_header,
+    header_map,
+    is_json_header,
+    query_map,
+)
+from edgeward.protocol.restbinding import split_header_list as split_header_list  # also read from here
 from edgeward.protocol.xmlshape import Member
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -55,27 +62,20 @@ _ROOTS = {
 _TEXT_ROOTS = {"GetBucketLocation": "LocationConstraint"}
 
 
-class RestXmlCodec:
+class RestXmlCodec(ModelCodec):
     """Codec for a `rest-xml` service (`s3`). `model` defaults to botocore's model of `service`."""
 
     def __init__(
         self, service: str = "s3", model: ServiceModel | None = None, *, max_xml_bytes: int = 4 * 1024 * 1024
     ) -> None:
-        self.service = service
-        self._model = model if model is not None else catalog.service_model(service)
+        super().__init__(service, model)
         self._operations = frozenset(self._model.operation_names)
         namespace = self._model.metadata.get("xmlNamespace") or _NAMESPACES.get(service, "")
         self._namespace = str(namespace.get("uri", "") if isinstance(namespace, dict) else namespace)
         self._max_xml_bytes = max_xml_bytes
+        self._reader = _XmlBindingReader(service)
 
     # ------------------------------------------------------------------------------------------ requests
-
-    def parse(self, route: Route, request: HttpRequest) -> dict[str, Any]:
-        params = self.decode(route, request)
-        found = validate.problems(self._operation(route).input_shape, params)
-        if found:
-            raise faults.validation(self.service, found)
-        return params
 
     def decode(self, route: Route, request: HttpRequest) -> dict[str, Any]:
         """The operation's input, typed but not checked against the model's constraints."""
@@ -94,59 +94,20 @@ class RestXmlCodec:
         return params
 
     def _located(self, member: Member, route: Route, request: HttpRequest) -> Any:
-        location, kind = member.location, member.shape.type_name
+        """A member bound to the URI, the query string or headers (in the model's member order, so the first
+        bad argument of the model is the one reported)."""
+        location, name, reader = member.location, member.xml_name, self._reader
         if location == "uri":
-            raw = route.uri_params.get(member.xml_name, route.uri_params.get(member.xml_name + "+"))
-            return None if raw is None else self._argument(member, raw)
-        if location == "querystring" and kind == "list":
-            values = [v for k, v in request.query_pairs if k == member.xml_name]
-            return [self._argument(member, v, member.shape.member) for v in values] or None
-        if location == "querystring" and kind != "map":
-            raw = request.query.get(member.xml_name)
-            return None if raw is None else self._argument(member, raw)
+            raw = route.uri_params.get(name, route.uri_params.get(name + "+"))
+            return None if raw is None else reader.text(member.shape, raw, name)
+        if location == "querystring" and member.kind != "map":
+            return reader.query(member.shape, request, name, name)
         if location == "header":
-            raw = request.headers.get(member.xml_name.lower())
-            return None if raw is None else self._header(member, raw)
+            raw = request.headers.get(name.lower())
+            return None if raw is None else reader.header(member.shape, raw, name)
         if location == "headers":
-            prefix = member.xml_name.lower()
-            found = {h[len(prefix) :]: v for h, v in request.headers.items() if h.startswith(prefix)}
-            return found or None
+            return header_map(request.headers, name.lower()) or None
         return None
-
-    def _header(self, member: Member, raw: str) -> Any:
-        shape = member.shape
-        if shape.type_name == "list":
-            return [self._argument(member, item, shape.member) for item in split_header_list(raw)]
-        if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
-            try:
-                return json.loads(base64.b64decode(raw, validate=True))
-            except (binascii.Error, ValueError):
-                raise self._bad_argument(member, raw, "base64-encoded JSON") from None
-        if shape.type_name == "timestamp" and member.xml_name.lower().startswith("if-"):
-            # RFC 9110: a conditional header whose date is not valid is ignored, not an error.
-            try:
-                return xmlshape.parse_scalar(shape, raw, xmlshape.RFC822)
-            except ValueError:
-                return None
-        return self._argument(member, raw, shape, xmlshape.RFC822)
-
-    def _argument(
-        self, member: Member, raw: str, shape: Shape | None = None, timestamp_format: str = xmlshape.ISO8601
-    ) -> Any:
-        target = shape if shape is not None else member.shape
-        try:
-            return xmlshape.parse_scalar(target, raw, timestamp_format)
-        except ValueError:
-            raise self._bad_argument(member, raw, target.type_name) from None
-
-    def _bad_argument(self, member: Member, raw: str, kind: str) -> ServiceError:
-        if kind in ("integer", "long"):
-            text = f"Provided {member.xml_name} not an integer or within integer range."
-        else:
-            text = f"Provided {member.xml_name} is not a valid {kind}."
-        error = faults.invalid_input(self.service, text)
-        error.fields.update({"ArgumentName": member.xml_name, "ArgumentValue": raw[:256]})
-        return error
 
     def _query_maps(
         self,
@@ -156,21 +117,13 @@ class RestXmlCodec:
         params: dict[str, Any],
     ) -> None:
         """A map bound to the query string takes every parameter no other member (or the URI) claims."""
-        maps = [m for m in known.values() if m.location == "querystring" and m.shape.type_name == "map"]
+        maps = [m for m in known.values() if m.location == "querystring" and m.kind == "map"]
         if not maps:
             return
         claimed = {m.xml_name for m in known.values() if m.location == "querystring"}
         claimed |= {k for k, _ in parse_qsl(_literal_query(operation), keep_blank_values=True)}
         for member in maps:
-            value_shape = member.shape.value
-            found: dict[str, Any] = {}
-            for key, raw in request.query_pairs:
-                if key in claimed:
-                    continue
-                if value_shape.type_name == "list":
-                    found.setdefault(key, []).append(self._argument(member, raw, value_shape.member))
-                elif key not in found:
-                    found[key] = self._argument(member, raw, value_shape)
+            found = query_map(member.shape, request.query_pairs, claimed, self._reader.converter(member.xml_name))
             if found:
                 params[member.name] = found
 
@@ -268,11 +221,9 @@ class RestXmlCodec:
         headers = [("Content-Type", "application/xml"), *self._ids(request_id), *error.headers.items()]
         if method.upper() == "HEAD":
             return HttpResponse(error.status, headers, b"")
-        esc = xmlshape.escape_text
-        fields = "".join(f"<{k}>{esc(str(v))}</{k}>" for k, v in error.fields.items())
         body = (
-            f"{XML_DECLARATION}<Error><Code>{esc(error.code)}</Code><Message>{esc(error.message)}</Message>"
-            f"{fields}<RequestId>{esc(request_id)}</RequestId><HostId>{host_id(request_id)}</HostId></Error>"
+            f"{XML_DECLARATION}<Error>{xmlshape.error_elements(error)}"
+            f"<RequestId>{xmlshape.escape_text(request_id)}</RequestId><HostId>{host_id(request_id)}</HostId></Error>"
         )
         return HttpResponse(error.status, headers, body.encode("utf-8"))
 
@@ -291,6 +242,45 @@ class RestXmlCodec:
         return [("x-amz-request-id", request_id), ("x-amz-id-2", host_id(request_id))]
 
 
+class _XmlBindingReader(BindingReader):
+    """URI, query and header values the rest-xml way: XML's scalar text, RFC 822 dates in headers, and S3's
+    `InvalidArgument` naming the argument (`name` is the member's wire name)."""
+
+    def text(self, shape: Shape, text: str, name: str) -> Any:
+        return self._scalar(shape, text, name, xmlshape.ISO8601)
+
+    def header_scalar(self, shape: Shape, text: str, name: str) -> Any:
+        if shape.type_name == "timestamp" and name.lower().startswith("if-"):
+            # RFC 9110: a conditional header whose date is not valid is ignored, not an error.
+            try:
+                return xmlshape.parse_scalar(shape, text, xmlshape.RFC822)
+            except ValueError:
+                return None
+        return self._scalar(shape, text, name, xmlshape.RFC822)
+
+    def not_json(self, text: str, name: str) -> ServiceError:
+        return self._bad_argument(name, text, "base64-encoded JSON")
+
+    def converter(self, name: str) -> Callable[[Shape, str], Any]:
+        """`text` for the values of the query map `name`."""
+        return lambda shape, text: self.text(shape, text, name)
+
+    def _scalar(self, shape: Shape, text: str, name: str, timestamp_format: str) -> Any:
+        try:
+            return xmlshape.parse_scalar(shape, text, timestamp_format)
+        except ValueError:
+            raise self._bad_argument(name, text, shape.type_name) from None
+
+    def _bad_argument(self, name: str, raw: str, kind: str) -> ServiceError:
+        if kind in ("integer", "long"):
+            text = f"Provided {name} not an integer or within integer range."
+        else:
+            text = f"Provided {name} is not a valid {kind}."
+        error = faults.invalid_input(self.service, text)
+        error.fields.update({"ArgumentName": name, "ArgumentValue": raw[:256]})
+        return error
+
+
 def host_id(request_id: str) -> str:
     """S3's `x-amz-id-2` / `<HostId>`: opaque base64; derived from the request id so logs can match them."""
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode("ascii")
@@ -306,12 +296,17 @@ def payload_bytes(value: Any) -> bytes:
 
 
 def header_text(shape: Shape, value: Any) -> str:
-    """A header-bound value as botocore writes and reads it: RFC 7231 dates, comma lists, base64 JSON."""
+    """A header-bound value as botocore writes and reads it: RFC 7231 dates, comma lists, base64 JSON.
+
+    Not restbinding's `header_text`: XML's scalar text (`xmlshape.scalar_text`) and botocore's own list
+    quoting (string items only, `"` escaped, `\\` not), where rest-json writes JSON-protocol scalars and
+    quotes any item with RFC 7230 escapes.
+    """
     kind = shape.type_name
     if kind == "list":
         return ",".join(_list_item(shape.member, item) for item in value if item is not None)
-    if kind == "string" and shape.serialization.get("jsonvalue"):
-        return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
+    if is_json_header(shape):
+        return encode_json_header(value)
     return xmlshape.scalar_text(shape, value, xmlshape.RFC822)
 
 
@@ -320,28 +315,6 @@ def _list_item(shape: Shape, value: Any) -> str:
     if shape.type_name == "string" and ('"' in text or "," in text):
         return '"' + text.replace('"', '\\"') + '"'
     return text
-
-
-def split_header_list(raw: str) -> list[str]:
-    """`a, "b,c", "d\\"e"` -> [a, b,c, d"e]: RFC 7230 comma lists with quoted strings."""
-    items: list[str] = []
-    current: list[str] = []
-    quoted = escaped = False
-    for char in raw:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif quoted and char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            items.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current).strip())
-    return [item for item in items if item]
 
 
 def _has_content(body: bytes) -> bool:

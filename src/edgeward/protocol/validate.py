@@ -15,6 +15,9 @@ from botocore.model import MapShape, Shape, StructureShape
 
 _MAX_SHOWN = 256
 
+INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+"""The values botocore's `integer` and `long` shapes can hold, whatever the wire."""
+
 
 def problems(shape: Shape | None, value: Any) -> list[str]:
     """All constraint violations of `value` (a parsed input dict) against `shape`, in AWS's wording."""

@@ -25,11 +25,13 @@ import defusedxml
 import defusedxml.ElementTree
 from botocore.model import Shape
 
+from edgeward.core.errors import ServiceError
+from edgeward.protocol.validate import INT_RANGE
+
 ISO8601 = "iso8601"
 RFC822 = "rfc822"
 EPOCH = "unixtimestamp"
 
-_INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _TEXT_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\r"): "&#13;"}
 _ATTR_ESCAPES = {**_TEXT_ESCAPES, ord('"'): "&quot;", ord("\n"): "&#10;", ord("\t"): "&#9;"}
@@ -206,6 +208,12 @@ def write_members(shape: Shape, value: dict[str, Any], out: list[str]) -> None:
             out.append(f"{member.open}{escape_text(scalar_text(member.shape, item))}{member.close}")
 
 
+def error_elements(error: ServiceError) -> str:
+    """`<Code>`, `<Message>` and an element per extra field: the part of `<Error>` both XML protocols share."""
+    fields = "".join(f"<{k}>{escape_text(str(v))}</{k}>" for k, v in error.fields.items())
+    return f"<Code>{escape_text(error.code)}</Code><Message>{escape_text(error.message)}</Message>{fields}"
+
+
 def has_body_members(shape: Shape) -> bool:
     return any(not m.location for m in members(shape).values())
 
@@ -306,7 +314,7 @@ def _parse_integer(text: str, kind: str) -> int:
     if not _INTEGER.fullmatch(stripped):
         raise ValueError(f"not an integer: {text!r}")
     number = int(stripped)
-    low, high = _INT_RANGE[kind]
+    low, high = INT_RANGE[kind]
     if not low <= number <= high:
         raise ValueError(f"out of range: {text!r}")
     return number

@@ -64,7 +64,7 @@ class EdgewardApp:
 
     def stop(self) -> None:
         if self.service is not None:
-            self.service.db.dispose()
+            self.service.close()  # flushes the decision log, then disposes of the database
         if self._executor is not None:
             self._executor.shutdown(wait=False)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from edgeward.server.authn import Authenticator
 from edgeward.server.bootstrap import load_secret_box, stored_account
 from edgeward.server.config import Config
 from edgeward.server.pipeline import Pipeline
+from edgeward.services import decisions
 from edgeward.services.authorization import authorize
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
@@ -28,6 +30,11 @@ class Service:
         self.db.wipe()
         bootstrap_account(self.config, self.db, self.box, account_id=self.account, rewrite_credentials=True)
 
+    def close(self) -> None:
+        """Lifespan shutdown: write the queued authorization decisions, then close the database pool."""
+        decisions.stop_flusher()
+        self.db.dispose()
+
 
 def assemble(config: Config) -> Service:
     """Build the running service in this process (each worker process calls this once)."""
@@ -43,4 +50,6 @@ def assemble(config: Config) -> Service:
         default_region=config.region,
         dev=config.dev,
     )
+    # The decision log's background writer, one per worker process (settings: services/decisions.py).
+    decisions.start_flusher(db, decisions.LogSettings.from_env(os.environ))
     return Service(config=config, db=db, box=box, account=account, pipeline=pipeline)

@@ -1,4 +1,7 @@
-"""Authentication: from a signed request to the Principal it acts as."""
+"""Authentication: from a signed request to the Principal it acts as.
+
+Long-term keys (`AKIA...`) are checked here; temporary credentials (`ASIA...`) in `sessions_auth`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from edgeward.core import clock
 from edgeward.core.principal import Principal, PrincipalKind
 from edgeward.protocol.http import HttpRequest
 from edgeward.protocol.sigv4 import SignedRequest, check_time, unknown_key, verify
+from edgeward.server.sessions_auth import TEMPORARY_PREFIX, authenticate_session
 from edgeward.storage.database import Database
 from edgeward.storage.repos.access_keys import AuthKey, lookup_for_auth, record_last_used
 from edgeward.storage.secrets import SecretBox
@@ -32,6 +36,8 @@ class Authenticator:
     def authenticate(self, request: HttpRequest, signed: SignedRequest, now: float) -> Principal:
         """Check the clock before touching the database, then the key, then the signature."""
         check_time(signed, now)
+        if signed.access_key_id.startswith(TEMPORARY_PREFIX):
+            return authenticate_session(self.db, self.box, request, signed, now)
         key = self._lookup(signed.access_key_id)
         if key is None or not key.active or signed.security_token is not None:
             # An unknown, inactive or deleted key, or a session token sent with a long-term key.

@@ -1,50 +1,188 @@
-"""The authorizer every handler calls through `ctx.authorize`: IAM policy evaluation for the caller."""
+"""The authorizer every handler calls through `ctx.authorize`: IAM policy evaluation for the caller.
+
+Per request: one query loads the caller's policies (`principal_policies.load_for_principal`: user inline +
+attached + its groups', or the role's for a role session; the permissions boundary; session policies);
+documents are compiled once per text. The root user is allowed everything (the engine documents why).
+Every decision, allowed or denied, goes to the decision log; denials raise AccessDenied in AWS's words.
+
+Also here: `check_pass_role` (the `iam:PassRole` permission services check when handed a role ARN) and
+`authorize_with` (evaluation with a resource-based policy or a resource in another account).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from edgeward.core import arn as arns
 from edgeward.core import clock
+from edgeward.core.principal import Principal
 from edgeward.policy import (
     Caller,
+    ContextValue,
+    Decision,
     Policy,
     Request,
-    cached_policy,
     denial_message,
     evaluate,
     principal_keys,
     request_keys,
 )
+from edgeward.services import decisions
 from edgeward.services.context import Context
 from edgeward.services.errors import access_denied
-from edgeward.services.iam.managed import managed_policy_document
-from edgeward.storage.repos import attachments
+from edgeward.services.iam import errors as iam_errors
+from edgeward.services.iam.principal_policies import PolicySet, load_for_principal
+from edgeward.storage.repos import roles as role_repo
+
+PASS_ROLE = "iam:PassRole"
+
+
+_LOADED = "authorization.policies"
+
+
+def load_policies(ctx: Context) -> PolicySet:
+    """The caller's policies, loaded once per request (authorization precedes every effect, so a second
+    check in the same request sees the same policies).
+
+    The one loading function: a cross-request cache may wrap `load_for_principal`, keyed on the principal's
+    (kind, entity_id, boundary_arn, session_policy, session_policy_arns) and invalidated on IAM changes.
+    """
+    found = ctx.extras.get(_LOADED)
+    if not isinstance(found, PolicySet):
+        found = ctx.extras[_LOADED] = load_for_principal(ctx.conn, ctx.principal)
+    return found
 
 
 def authorize(ctx: Context, action: str, resource: str, condition: Mapping[str, Any]) -> None:
     """Allow or raise AccessDenied in AWS's words (spec 4.3). The account root is allowed everything."""
-    principal = ctx.principal
-    if principal.is_root:
-        return
-    context = {
-        **principal_keys(principal),
-        **request_keys(now=clock.now(), secure_transport=ctx.secure, source_ip=ctx.source_ip or None),
-        **condition,
-    }
-    decision = evaluate(Request(Caller.of(principal), action, resource, context), identity_policies(ctx))
-    if not decision.allowed:
-        raise access_denied(ctx.service, denial_message(principal.arn, action, resource, decision))
+    _conclude(ctx, action, resource, _decide(ctx, action, resource, condition))
 
 
 def identity_policies(ctx: Context) -> list[Policy]:
-    """The identity-based policies of the caller: for a user, the managed policies attached to it."""
-    principal = ctx.principal
-    if principal.entity_id is None:
+    """The identity-based policies of the caller (user + groups, or the session's role); empty for root."""
+    if ctx.principal.is_root:
         return []
-    policies: list[Policy] = []
-    for policy_arn in attachments.attached_policy_arns(ctx.conn, "user", principal.entity_id):
-        document = managed_policy_document(policy_arn)
-        if document is not None:
-            policies.append(cached_policy(document).with_source(policy_arn, "user-managed"))
-    return policies
+    return load_policies(ctx).identity_policies
+
+
+def authorize_with(
+    ctx: Context,
+    action: str,
+    resource: str,
+    *,
+    condition: Mapping[str, Any] | None = None,
+    resource_policy: Policy | None = None,
+    resource_account: str | None = None,
+) -> None:
+    """`authorize` with a resource-based policy (bucket policy, ...) and/or the account owning the
+    resource: across accounts both sides must allow (spec 4.4). Marks the request authorized."""
+    principal = ctx.principal
+    request = Request(
+        _caller(principal),
+        action,
+        resource,
+        request_context(ctx, resource, condition or {}),
+        resource_account=resource_account,
+    )
+    policies = PolicySet() if principal.is_root else load_policies(ctx)
+    decision = evaluate(
+        request,
+        policies.identity_policies,
+        boundary=policies.boundary_policies,
+        session=policies.session_policies,
+        resource_policy=resource_policy,
+    )
+    _conclude(ctx, action, resource, decision)
+    ctx.authorized = True
+
+
+def check_pass_role(ctx: Context, role_arn: str, service_principal: str) -> None:
+    """May the caller hand `role_arn` to `service_principal` (e.g. `sagemaker.amazonaws.com`)?
+
+    Authorizes `iam:PassRole` on the role ARN with `iam:PassedToService`; a role of another account can
+    never be passed (AccessDenied); a role that does not exist answers NoSuchEntity. Raises, or returns.
+    """
+    condition = {"iam:PassedToService": service_principal}
+    owner = _arn_account(role_arn)
+    if owner is not None and owner != ctx.account:
+        authorize_with(ctx, PASS_ROLE, role_arn, condition=condition, resource_account=owner)
+        raise access_denied(ctx.service, _pass_role_refusal(ctx.principal, role_arn))  # even if allowed
+    ctx.authorize(PASS_ROLE, role_arn, condition)
+    if role_repo.get_role_by_arn(ctx.conn, ctx.account, role_arn) is None:
+        name = role_arn.rsplit("/", 1)[-1]
+        raise iam_errors.no_such_entity(f"The role with name {name} cannot be found.")
+
+
+def request_context(ctx: Context, resource: str, condition: Mapping[str, Any]) -> dict[str, ContextValue]:
+    """The condition keys of this request: the caller's, the request's, then the handler's own."""
+    principal = ctx.principal
+    keys = principal_keys(principal, parent_arn=principal.parent_arn)
+    keys.update(
+        request_keys(
+            now=clock.now(),
+            secure_transport=ctx.secure,
+            source_ip=ctx.source_ip or None,
+            token_issue_time=principal.token_issued_at,
+        )
+    )
+    keys["aws:RequestedRegion"] = ctx.region
+    if principal.is_session:  # present only for temporary credentials, as in AWS
+        keys["aws:MultiFactorAuthPresent"] = "true" if principal.mfa else "false"
+    account = _arn_account(resource)
+    if account:
+        keys["aws:ResourceAccount"] = account
+    keys.update(principal.session_context)
+    keys.update(condition)
+    return keys
+
+
+def shown_resource(action: str, resource: str) -> str:
+    """How a denial names the resource: IAM prints a managed policy as `policy <arn>`."""
+    if action[:4].lower() == "iam:" and ":policy/" in resource and not resource.endswith(":policy/"):
+        return f"policy {resource}"
+    return resource
+
+
+def _decide(ctx: Context, action: str, resource: str, condition: Mapping[str, Any]) -> Decision:
+    principal = ctx.principal
+    if principal.is_root:
+        return evaluate(Request(_caller(principal), action, resource))
+    policies = load_policies(ctx)
+    request = Request(_caller(principal), action, resource, request_context(ctx, resource, condition))
+    return evaluate(
+        request,
+        policies.identity_policies,
+        boundary=policies.boundary_policies,
+        session=policies.session_policies,
+    )
+
+
+def _conclude(ctx: Context, action: str, resource: str, decision: Decision) -> None:
+    """Log the decision; raise the service's AccessDenied when it is a denial."""
+    if decision.allowed:
+        decisions.record(ctx, action, resource, decision, "")
+        return
+    message = denial_message(ctx.principal.arn, action, shown_resource(action, resource), decision)
+    decisions.record(ctx, action, resource, decision, message)
+    raise access_denied(ctx.service, message)
+
+
+def _caller(principal: Principal) -> Caller:
+    return Caller.of(principal, parent_arn=principal.parent_arn)
+
+
+def _arn_account(resource: str) -> str | None:
+    if not resource.startswith("arn:"):
+        return None
+    try:
+        return arns.Arn.parse(resource).account or None
+    except ValueError:
+        return None
+
+
+def _pass_role_refusal(principal: Principal, role_arn: str) -> str:
+    return (
+        f"User: {principal.arn} is not authorized to perform: {PASS_ROLE} on resource: {role_arn} "
+        f"because no resource-based policy allows the {PASS_ROLE} action"
+    )

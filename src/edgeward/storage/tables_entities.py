@@ -5,7 +5,7 @@ Conventions as in `tables.py`. Entities are unique case-insensitively per accoun
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
 
 from edgeward.storage.tables import ACCOUNT_ID, NAME_KEY, metadata
 from edgeward.storage.types import JsonText, UtcDateTime
@@ -33,6 +33,7 @@ iam_group_members = Table(
     Column("group_id", Integer, ForeignKey("iam_groups.id", ondelete="RESTRICT"), primary_key=True),
     Column("user_id", Integer, ForeignKey("iam_users.id", ondelete="RESTRICT"), primary_key=True),
     Column("added_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),  # ListGroupsForUser, and the authorizer's groups of the caller
 )
 
 iam_roles = Table(
@@ -66,6 +67,9 @@ iam_login_profiles = Table(
     Column("password_hash", Text, nullable=False),
     Column("password_reset_required", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    # Hashes of earlier passwords, newest first, for the password policy's PasswordReusePrevention (at most 24).
+    Column("password_history", JsonText, nullable=False),
 )
 
 iam_password_policies = Table(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
+import botocore.session
+from botocore.awsrequest import AWSResponse, HeadersDict, create_request_object, prepare_request_dict
+from botocore.config import Config
 from botocore.model import OperationModel, Shape
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
@@ -80,12 +85,57 @@ def parse_response(service: str, response: HttpResponse, shape: Shape | None) ->
     return parsed_by(catalog.protocol_of(service), response, shape)
 
 
-def parsed_by(protocol: str, response: HttpResponse, shape: Shape | None) -> dict[str, Any]:
-    """What botocore's parser makes of `response`, without ResponseMetadata."""
+def botocore_parse(protocol: str, response: HttpResponse, shape: Shape | None) -> dict[str, Any]:
+    """What botocore's parser makes of `response`, ResponseMetadata included."""
     parser = create_parser(protocol)
-    parsed = parser.parse(
+    parsed: dict[str, Any] = parser.parse(
         {"status_code": response.status, "headers": HeadersDict(response.headers), "body": response.body},
         shape,
     )
+    return parsed
+
+
+def parsed_by(protocol: str, response: HttpResponse, shape: Shape | None) -> dict[str, Any]:
+    """What botocore's parser makes of `response`, without ResponseMetadata."""
+    parsed = botocore_parse(protocol, response, shape)
     parsed.pop("ResponseMetadata", None)
-    return parsed  # type: ignore[no-any-return]
+    return parsed
+
+
+def normalize(value: Any) -> Any:
+    """Compare what survives the wire: empty containers vanish, timestamps are instants."""
+    if isinstance(value, dict):
+        pruned = {k: normalize(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return value
+
+
+# ------------------------------------------------------------------------------------------ a real client
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def botocore_response(url: str, response: HttpResponse) -> AWSResponse:
+    """`response` as botocore's HTTP layer hands it to the client."""
+    return AWSResponse(url, response.status, dict(response.headers), _Body(response.body))
+
+
+def client_sending_to(service: str, send: Callable[..., AWSResponse], config: Config) -> Any:
+    """A botocore client for `service` whose requests go to `send` (a `before-send` handler), not a socket."""
+    client = botocore.session.get_session().create_client(
+        service,
+        region_name="us-east-1",
+        endpoint_url="http://edgeward.test",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=config,
+    )
+    client.meta.events.register(f"before-send.{service}", send)
+    return client

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import botocore.session
 import pytest
-from botocore.awsrequest import AWSResponse, HeadersDict
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import OperationModel, ServiceModel
-from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
 from edgeward.core.errors import ServiceError
@@ -22,22 +18,11 @@ from edgeward.protocol import catalog
 from edgeward.protocol.codec import Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.query import QueryCodec
+from tests.unit.protocol.botowire import botocore_parse, botocore_response, client_sending_to, normalize
 from tests.unit.protocol.samples import sample
 
 OPERATIONS = [(svc, op) for svc in ("iam", "sts") for op in catalog.service_model(svc).operation_names]
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
-
-
-def normalize(value: Any) -> Any:
-    """Compare what survives the wire: empty containers vanish, timestamps are instants."""
-    if isinstance(value, dict):
-        pruned = {k: normalize(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, {}, [])}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return value
 
 
 def wire_request(params: dict[str, Any], operation: OperationModel, method: str = "POST") -> HttpRequest:
@@ -54,10 +39,7 @@ def form(body: str) -> HttpRequest:
 
 
 def botocore_reads(response: HttpResponse, operation: OperationModel | None) -> dict[str, Any]:
-    raw = {"status_code": response.status, "headers": HeadersDict(response.headers), "body": response.body}
-    shape = operation.output_shape if operation is not None else None
-    parsed: dict[str, Any] = create_parser("query").parse(raw, shape)
-    return parsed
+    return botocore_parse("query", response, operation.output_shape if operation is not None else None)
 
 
 @pytest.mark.parametrize(("service", "operation"), OPERATIONS, ids=[f"{s}.{o}" for s, o in OPERATIONS])
@@ -376,21 +358,8 @@ def test_synthetic_output_round_trip_through_botocore() -> None:
 # ------------------------------------------------------------------------------------------ a real client
 
 
-class _Body(io.BytesIO):
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.getvalue()
-
-
 def real_client(service: str, outputs: dict[str, Any], seen: dict[str, dict[str, Any]]) -> Any:
     """A botocore client whose requests go through the codec instead of a socket."""
-    client = botocore.session.get_session().create_client(
-        service,
-        region_name="us-east-1",
-        endpoint_url="http://edgeward.test",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}),
-    )
     codec = QueryCodec(service)
 
     def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
@@ -405,10 +374,9 @@ def real_client(service: str, outputs: dict[str, Any], seen: dict[str, dict[str,
             response = codec.serialize(route, output, "RID")
         except ServiceError as error:
             response = codec.serialize_error(error, "RID")
-        return AWSResponse(request.url, response.status, dict(response.headers), _Body(response.body))
+        return botocore_response(request.url, response)
 
-    client.meta.events.register(f"before-send.{service}", send)
-    return client
+    return client_sending_to(service, send, Config(retries={"max_attempts": 1}))
 
 
 def test_botocore_clients_end_to_end() -> None:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import botocore.session
 import pytest
-from botocore.awsrequest import AWSResponse, HeadersDict
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.handlers import parse_get_bucket_location
 from botocore.model import OperationModel, ServiceModel
-from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from botocore.utils import percent_encode_sequence
 
@@ -26,6 +22,7 @@ from edgeward.protocol import catalog
 from edgeward.protocol.codec import Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.restxml import RestXmlCodec, split_header_list
+from tests.unit.protocol.botowire import botocore_parse, botocore_response, client_sending_to, normalize
 from tests.unit.protocol.samples import sample
 
 OPERATIONS = catalog.service_model("s3").operation_names
@@ -43,17 +40,6 @@ RESPONSE_SKIPS = {
     # An event stream is parsed from a live connection, not a body; edgeward does not implement S3 Select.
     "SelectObjectContent": "event-stream payload",
 }
-
-
-def normalize(value: Any) -> Any:
-    if isinstance(value, dict):
-        pruned = {k: normalize(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, {}, [])}
-    if isinstance(value, list):
-        return [normalize(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return value
 
 
 def uri_params(template: str, path: str) -> dict[str, str]:
@@ -82,9 +68,7 @@ def wire_request(params: dict[str, Any], operation: OperationModel) -> tuple[Rou
 
 
 def botocore_reads(response: HttpResponse, operation: OperationModel | None) -> dict[str, Any]:
-    raw = {"status_code": response.status, "headers": HeadersDict(response.headers), "body": response.body}
-    shape = operation.output_shape if operation is not None else None
-    parsed: dict[str, Any] = create_parser("rest-xml").parse(raw, shape)
+    parsed = botocore_parse("rest-xml", response, operation.output_shape if operation is not None else None)
     if operation is not None and operation.name == "GetBucketLocation":
         # botocore reads this one document with a handler instead of the model; run the same handler.
         parse_get_bucket_location(parsed, SimpleNamespace(raw=object(), content=response.body))
@@ -312,24 +296,11 @@ def test_head_errors_have_no_body() -> None:
 # ------------------------------------------------------------------------------------------ a real client
 
 
-class _Body(io.BytesIO):
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.getvalue()
-
-
 def real_s3(outputs: dict[str, dict[str, Any]], seen: dict[str, dict[str, Any]]) -> Any:
     """A botocore S3 client (with all its customizations) whose requests go through the codec, not a socket.
 
     `outputs` maps an operation to its handler output or to a `ServiceError` to raise; `seen` collects inputs.
     """
-    client = botocore.session.get_session().create_client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url="http://edgeward.test",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
 
     def send(request: Any, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
@@ -347,10 +318,10 @@ def real_s3(outputs: dict[str, dict[str, Any]], seen: dict[str, dict[str, Any]])
             response = CODEC.serialize(route, output, "RID")
         except ServiceError as error:
             response = CODEC.serialize_error_for(error, "RID", request.method)
-        return AWSResponse(request.url, response.status, dict(response.headers), _Body(response.body))
+        return botocore_response(request.url, response)
 
-    client.meta.events.register("before-send.s3", send)
-    return client
+    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
+    return client_sending_to("s3", send, config)
 
 
 def test_botocore_client_end_to_end() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, insert, select
+from sqlalchemy import ColumnElement, Connection, FromClause, RowMapping, Table, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from edgeward.core import arn as arns
@@ -59,24 +60,18 @@ def create_user(
     unique_id = unique_id or ids.unique_id(USER_ID_PREFIX)
     created_at = now or clock.now()
     tag_map = dict(tags or {})
-    stmt = insert(iam_users).values(
-        account_id=account,
-        name=name,
-        name_lower=name_key(name),
-        path=path,
-        unique_id=unique_id,
-        arn=user_arn(account, path, name),
-        created_at=created_at,
-        permissions_boundary=permissions_boundary,
-        tags=tag_map,
-    )
-    try:
-        with conn.begin_nested():
-            user_id = conn.execute(stmt.returning(iam_users.c.id)).scalar_one()
-    except IntegrityError as exc:
-        if violation(exc).is_unique(iam_users, "account_id", "name_lower"):
-            raise AlreadyExists(f"User with name {name} already exists.") from None
-        raise
+    values = {
+        "account_id": account,
+        "name": name,
+        "name_lower": name_key(name),
+        "path": path,
+        "unique_id": unique_id,
+        "arn": user_arn(account, path, name),
+        "created_at": created_at,
+        "permissions_boundary": permissions_boundary,
+        "tags": tag_map,
+    }
+    user_id = insert_named(conn, iam_users, values, "User")
     return UserRecord(
         id=user_id,
         account=account,
@@ -90,8 +85,15 @@ def create_user(
     )
 
 
-def get_user(conn: Connection, account: str, name: str) -> UserRecord | None:
-    return _one(conn, _in_account(account), iam_users.c.name_lower == name_key(name))
+def get_user(conn: Connection, account: str, name: str, *, lock: bool = False) -> UserRecord | None:
+    """The user of that name in any letter case.
+
+    `lock=True` takes the row lock (PostgreSQL `FOR UPDATE`; SQLite's write transactions are serial
+    anyway) for read-modify-write changes (tags) and for deletes, so that a concurrent change of the user,
+    or an insert referring to it (access key, attachment made under the same lock), waits for this
+    transaction instead of slipping past its checks.
+    """
+    return _one(conn, _in_account(account), iam_users.c.name_lower == name_key(name), lock=lock)
 
 
 def get_user_by_id(conn: Connection, user_id: int, account: str | None = None) -> UserRecord | None:
@@ -114,24 +116,34 @@ def list_users(
     Returns the page and the marker for the next one (None on the last page). Markers are opaque to
     callers; a marker from another listing simply starts after that name.
     """
-    if max_items < 1:
-        raise ValueError("max_items must be at least 1")
-    conditions = [_in_account(account)]
-    if path_prefix != "/":
-        # substr, not LIKE: paths may hold % and _, and SQLite's LIKE ignores letter case.
-        conditions.append(func.substr(iam_users.c.path, 1, len(path_prefix)) == path_prefix)
-    if marker is not None:
-        conditions.append(iam_users.c.name_lower > marker)
-    stmt = select(iam_users).where(*conditions).order_by(iam_users.c.name_lower).limit(max_items + 1)
-    records = [_record(row) for row in conn.execute(stmt).mappings()]
-    if len(records) <= max_items:
-        return records, None
-    page = records[:max_items]
-    return page, name_key(page[-1].name)
+    rows, next_marker = named_page(conn, iam_users, [_in_account(account)], path_prefix, marker, max_items)
+    return [user_from_row(row) for row in rows], next_marker
+
+
+def rename_user(conn: Connection, user: UserRecord, new_name: str, new_path: str) -> UserRecord:
+    """Give a user a new name and/or path (its ARN follows); AlreadyExists when the name is taken.
+
+    Access keys, group memberships, policies and the login profile refer to the user's id and stay.
+    """
+    arn = user_arn(user.account, new_path, new_name)
+    rename_named(conn, iam_users, user.id, "User", new_name, new_path, arn)
+    return replace(user, name=new_name, path=new_path, arn=arn)
+
+
+def set_user_tags(conn: Connection, user_id: int, tags: Mapping[str, str]) -> None:
+    """Replace the user's tags (read them with `get_user(..., lock=True)` to change them safely)."""
+    conn.execute(update(iam_users).where(iam_users.c.id == user_id).values(tags=dict(tags)))
+
+
+def set_user_permissions_boundary(conn: Connection, user_id: int, policy_arn: str | None) -> bool:
+    """Set (or with None remove) the user's permissions boundary; False when the user is gone."""
+    stmt = update(iam_users).where(iam_users.c.id == user_id).values(permissions_boundary=policy_arn)
+    return bool(conn.execute(stmt).rowcount)
 
 
 def delete_user(conn: Connection, user: UserRecord) -> None:
-    """Delete a user. NotFound if it is gone; InUse while anything still refers to it (access keys).
+    """Delete a user. NotFound if it is gone; InUse while anything still refers to it (access keys, login
+    profile, group memberships).
 
     Dependents are not cascaded: IAM answers DeleteConflict until they are removed, and the foreign
     keys keep that true even against a concurrent CreateAccessKey.
@@ -152,12 +164,12 @@ def _in_account(account: str) -> ColumnElement[bool]:
     return iam_users.c.account_id == account
 
 
-def _one(conn: Connection, *conditions: ColumnElement[bool]) -> UserRecord | None:
-    row = conn.execute(select(iam_users).where(and_(*conditions))).mappings().one_or_none()
-    return None if row is None else _record(row)
+def _one(conn: Connection, *conditions: ColumnElement[bool], lock: bool = False) -> UserRecord | None:
+    row = find_one(conn, iam_users, *conditions, lock=lock)
+    return None if row is None else user_from_row(row)
 
 
-def _record(row: RowMapping) -> UserRecord:
+def user_from_row(row: RowMapping) -> UserRecord:
     return UserRecord(
         id=row["id"],
         account=row["account_id"],
@@ -169,3 +181,77 @@ def _record(row: RowMapping) -> UserRecord:
         permissions_boundary=row["permissions_boundary"],
         tags=MappingProxyType(row["tags"]),
     )
+
+
+# -- shared by the repositories of IAM's named entities (users, groups, roles) --------------------------
+
+
+def insert_named(conn: Connection, table: Table, values: Mapping[str, Any], noun: str) -> int:
+    """Insert an entity row and return its id; AlreadyExists (`<noun> with name X already exists.`) when
+    the account has one of that name in any letter case (the unique (account_id, name_lower) decides).
+    """
+    try:
+        with conn.begin_nested():
+            return int(conn.execute(insert(table).values(dict(values)).returning(table.c.id)).scalar_one())
+    except IntegrityError as exc:
+        if violation(exc).is_unique(table, "account_id", "name_lower"):
+            raise AlreadyExists(f"{noun} with name {values['name']} already exists.") from None
+        raise
+
+
+def rename_named(
+    conn: Connection, table: Table, entity_id: int, noun: str, new_name: str, new_path: str, new_arn: str
+) -> None:
+    """New name, path and ARN for an entity row; AlreadyExists when the name is taken, NotFound when gone."""
+    stmt = (
+        update(table)
+        .where(table.c.id == entity_id)
+        .values(name=new_name, name_lower=name_key(new_name), path=new_path, arn=new_arn)
+    )
+    try:
+        with conn.begin_nested():
+            changed = conn.execute(stmt).rowcount
+    except IntegrityError as exc:
+        if violation(exc).is_unique(table, "account_id", "name_lower"):
+            raise AlreadyExists(f"{noun} with name {new_name} already exists.") from None
+        raise
+    if changed == 0:
+        raise NotFound(f"The {noun.lower()} no longer exists.")
+
+
+def find_one(conn: Connection, table: Table, *conditions: ColumnElement[bool], lock: bool = False) -> RowMapping | None:
+    """The one row matching `conditions`; `lock=True` reads it `FOR UPDATE` (see `get_user`)."""
+    stmt = select(table).where(and_(*conditions))
+    if lock:
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).mappings().one_or_none()
+
+
+def named_page(
+    conn: Connection,
+    table: Table,
+    conditions: list[ColumnElement[bool]],
+    path_prefix: str = "/",
+    marker: str | None = None,
+    max_items: int = 100,
+    select_from: FromClause | None = None,
+) -> tuple[list[RowMapping], str | None]:
+    """One page of an IAM entity table (users, groups, roles) in name order, and the next page's marker.
+
+    The marker is the last name's case-insensitive key; the next page starts after it. `select_from`
+    joins another table in (group membership) while the rows stay `table`'s.
+    """
+    if max_items < 1:
+        raise ValueError("max_items must be at least 1")
+    conditions = list(conditions)
+    if path_prefix != "/":
+        # substr, not LIKE: paths may hold % and _, and SQLite's LIKE ignores letter case.
+        conditions.append(func.substr(table.c.path, 1, len(path_prefix)) == path_prefix)
+    if marker is not None:
+        conditions.append(table.c.name_lower > marker)
+    stmt = select(table).select_from(select_from if select_from is not None else table)
+    stmt = stmt.where(*conditions).order_by(table.c.name_lower).limit(max_items + 1)
+    rows = list(conn.execute(stmt).mappings())
+    if len(rows) <= max_items:
+        return rows, None
+    return rows[:max_items], rows[max_items - 1]["name_lower"]

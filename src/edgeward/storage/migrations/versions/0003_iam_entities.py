@@ -50,6 +50,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("group_id", "user_id", name=op.f("pk_iam_group_members")),
     )
+    op.create_index(op.f("ix_iam_group_members_user_id"), "iam_group_members", ["user_id"])
     op.create_table(
         "iam_roles",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -82,6 +83,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("password_reset_required", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("password_history", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["iam_users.id"], name=op.f("fk_iam_login_profiles_user_id_iam_users"), ondelete="RESTRICT"
         ),
@@ -102,5 +105,6 @@ def downgrade() -> None:
     op.drop_table("iam_password_policies")
     op.drop_table("iam_login_profiles")
     op.drop_table("iam_roles")
+    op.drop_index(op.f("ix_iam_group_members_user_id"), table_name="iam_group_members")
     op.drop_table("iam_group_members")
     op.drop_table("iam_groups")

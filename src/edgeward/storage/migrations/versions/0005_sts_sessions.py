@@ -41,12 +41,25 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('assumed-role', 'session-token', 'federated-user')", name=op.f("ck_sts_sessions_kind")
         ),
+        sa.CheckConstraint(
+            "(kind = 'assumed-role' AND role_id IS NOT NULL AND user_id IS NULL) OR "
+            "(kind <> 'assumed-role' AND role_id IS NULL)",
+            name=op.f("ck_sts_sessions_subject"),
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.account_id"], name=op.f("fk_sts_sessions_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["role_id"], ["iam_roles.id"], name=op.f("fk_sts_sessions_role_id_iam_roles"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["iam_users.id"], name=op.f("fk_sts_sessions_user_id_iam_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("access_key_id", name=op.f("pk_sts_sessions")),
     )
     op.create_index(op.f("ix_sts_sessions_expires_at"), "sts_sessions", ["expires_at"], unique=False)
+    op.create_index(op.f("ix_sts_sessions_role_id"), "sts_sessions", ["role_id"], unique=False)
+    op.create_index(op.f("ix_sts_sessions_user_id"), "sts_sessions", ["user_id"], unique=False)
 
 
 def downgrade() -> None:

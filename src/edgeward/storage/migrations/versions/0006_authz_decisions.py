@@ -1,4 +1,4 @@
-"""The authorization decision log.
+"""The authorization decision log and the IAM generation counter.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "authz_decisions",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("account_id", sa.Text(), nullable=False),
         sa.Column("request_id", sa.Text(), nullable=False),
@@ -29,7 +29,8 @@ def upgrade() -> None:
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column("resource", sa.Text(), nullable=False),
         sa.Column("allowed", sa.Boolean(), nullable=False),
-        sa.Column("decided_by", sa.Text(), nullable=True),
+        sa.Column("policy_type", sa.Text(), nullable=True),
+        sa.Column("policy_id", sa.Text(), nullable=True),
         sa.Column("statement", sa.Text(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_authz_decisions")),
@@ -39,7 +40,16 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_authz_decisions_principal_arn_at"), "authz_decisions", ["principal_arn", "at"], unique=False
     )
+    op.create_index(op.f("ix_authz_decisions_allowed_at"), "authz_decisions", ["allowed", "at"], unique=False)
+    op.create_table(
+        "iam_generation",
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_iam_generation_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_iam_generation")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("iam_generation")
     op.drop_table("authz_decisions")
