@@ -8,11 +8,10 @@ role, and the spelling it was created with is the one IAM returns.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from edgeward.policy import PolicyKind, parse_policy
+from edgeward.policy import PolicyKind
 from edgeward.services.context import Context
-from edgeward.services.iam import errors
+from edgeward.services.iam import documents, errors
 from edgeward.services.iam.boundaries import check_boundary_arn
 from edgeward.services.iam.names import entity_arn
 from edgeward.services.iam.paging import page_args, page_output
@@ -27,11 +26,6 @@ from edgeward.storage.repos.roles import DEFAULT_MAX_SESSION_DURATION, RoleRecor
 TRUST_POLICY_MAX_CHARS = 2048
 
 
-def policy_document_out(document: str) -> str:
-    """IAM returns policy documents URL-encoded; botocore and the AWS CLI decode them back to JSON."""
-    return quote(document, safe="")
-
-
 def role_shape(role: RoleRecord, *, listing: bool = False, last_used: bool = False) -> dict[str, Any]:
     """The `Role` structure. Listings leave tags and the boundary out; GetRole adds RoleLastUsed."""
     shape: dict[str, Any] = {
@@ -40,7 +34,7 @@ def role_shape(role: RoleRecord, *, listing: bool = False, last_used: bool = Fal
         "RoleId": role.unique_id,
         "Arn": role.arn,
         "CreateDate": role.created_at,
-        "AssumeRolePolicyDocument": policy_document_out(role.trust_policy),
+        "AssumeRolePolicyDocument": documents.encoded(role.trust_policy),
         "MaxSessionDuration": role.max_session_duration,
     }
     if role.description:
@@ -61,8 +55,8 @@ def role_shape(role: RoleRecord, *, listing: bool = False, last_used: bool = Fal
 
 def valid_trust_policy(document: str) -> str:
     """The document if it can serve as a role trust policy; MalformedPolicyDocument or LimitExceeded if not."""
-    parse_policy(document, PolicyKind.TRUST)
-    if sum(1 for char in document if not char.isspace()) > TRUST_POLICY_MAX_CHARS:
+    documents.validate(document, PolicyKind.TRUST)
+    if documents.size(document) > TRUST_POLICY_MAX_CHARS:
         raise errors.limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX_CHARS}")
     return document
 
