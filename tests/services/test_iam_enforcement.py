@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from edgeward.core import arn as arns
 from edgeward.core.errors import ServiceError
 from edgeward.core.principal import Principal, PrincipalKind
-from edgeward.services import authorization, decisions
+from edgeward.services import authorization, decisions, policy_cache
 from edgeward.services.authorization import authorize, check_pass_role, identity_policies
 from edgeward.services.context import Context
 from edgeward.storage.database import Database
@@ -297,6 +297,7 @@ def test_seed_002_describe_device_message(conn: Connection) -> None:
         f"on resource: {device} because no identity-based policy allows the sagemaker:DescribeDevice action"
     )
     attachments.attach_policy(conn, ACCOUNT, "user", mateo.entity_id or 0, f"{AWS_POLICY}AmazonSageMakerFullAccess")
+    policy_cache.bump_generation(conn)
     context(conn, mateo, "sagemaker").authorize("sagemaker:DescribeDevice", device)
 
 
@@ -312,6 +313,7 @@ def test_pass_role(conn: Connection) -> None:
     )
     fleet_policy = f"{AWS_POLICY}service-role/AmazonSageMakerEdgeDeviceFleetPolicy"
     attachments.attach_policy(conn, ACCOUNT, "user", mary.entity_id or 0, fleet_policy)
+    policy_cache.bump_generation(conn)
     ctx = context(conn, mary, "iot")  # a new request: policies are loaded once per request
     check_pass_role(ctx, role.arn, "credentials.iot.amazonaws.com")
     check_pass_role(ctx, role.arn, "iot.amazonaws.com")
@@ -351,6 +353,7 @@ def test_role_session_policies_and_session_context(conn: Connection) -> None:
         conn, ACCOUNT, "ThingData", "/", doc(allow("iot:Publish", "arn:aws:iot:*:*:topic/${credentials-iot:ThingName}"))
     )
     attachments.attach_policy(conn, ACCOUNT, "role", role.id, policy.arn)
+    policy_cache.bump_generation(conn)
     session = Principal(
         kind=PrincipalKind.ASSUMED_ROLE,
         account=ACCOUNT,
@@ -379,6 +382,7 @@ def test_role_session_policies_and_session_context(conn: Connection) -> None:
         doc(allow("iot:Connect", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
     )
     attachments.attach_policy(conn, ACCOUNT, "role", role.id, mfa_only.arn)
+    policy_cache.bump_generation(conn)
     assert denial(lambda: context(conn, session, "iot").authorize("iot:Connect", "*"))
     context(conn, replace(session, mfa=True), "iot").authorize("iot:Connect", "*")
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from sqlalchemy import Connection, insert
 
 from edgeward.core import clock
+from edgeward.services import policy_cache
 from edgeward.storage.database import Database, sqlite_url
 from edgeward.storage.repos import attachments, groups, roles, users
 from edgeward.storage.tables_policies import iam_inline_policies
@@ -69,6 +70,7 @@ def attach_policy_row(server: RunningServer, kind: str, entity_id: int, policy_a
     account = server_account(server)
     with server_db(server) as conn:
         attachments.attach_policy(conn, account, kind, entity_id, policy_arn)
+        policy_cache.bump_generation(conn)
 
 
 def put_inline_policy_row(server: RunningServer, kind: str, entity_id: int, name: str) -> None:

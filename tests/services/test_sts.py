@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from edgeward.core import clock, ids
+from edgeward.services import policy_cache
 from edgeward.services.iam.managed import ADMINISTRATOR_ACCESS
 from edgeward.storage.database import Database, sqlite_url
 from edgeward.storage.repos import attachments, roles, sessions, users
@@ -43,6 +45,8 @@ class Backstage:
             )
             assert entity is not None
             attachments.attach_policy(conn, self.account, principal_type, entity.id, policy_arn)
+            policy_cache.bump_generation(conn)
+        time.sleep(policy_cache.POLL_INTERVAL * 2)  # another process: its cache sees the bump within the poll
 
     def root_keys(self) -> tuple[str, str]:
         from edgeward.storage.repos import access_keys

@@ -20,6 +20,7 @@ from edgeward.protocol.sigv4 import AuthFailure, SignedRequest, missing, read_si
 from edgeward.server.authn import Authenticator, root_principal
 from edgeward.services.context import Authorizer, Context
 from edgeward.services.errors import unauthorized_handler
+from edgeward.services.policy_cache import note_operation
 from edgeward.services.registry import OPEN_OPERATIONS, handler_for
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
@@ -115,6 +116,7 @@ class Pipeline:
             if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
                 log.error("handler %s:%s made no authorization check", route.service, route.operation)
                 raise unauthorized_handler(route.service, route.operation)
+            note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
         return output
 
 

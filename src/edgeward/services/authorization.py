@@ -33,6 +33,7 @@ from edgeward.services.context import Context
 from edgeward.services.errors import access_denied
 from edgeward.services.iam import errors as iam_errors
 from edgeward.services.iam.principal_policies import PolicySet, load_for_principal
+from edgeward.services.policy_cache import IDENTITY_POLICIES
 from edgeward.storage.repos import roles as role_repo
 
 PASS_ROLE = "iam:PassRole"
@@ -50,7 +51,17 @@ def load_policies(ctx: Context) -> PolicySet:
     """
     found = ctx.extras.get(_LOADED)
     if not isinstance(found, PolicySet):
-        found = ctx.extras[_LOADED] = load_for_principal(ctx.conn, ctx.principal)
+        principal = ctx.principal
+        key = (
+            principal.kind,
+            principal.entity_id,
+            principal.boundary_arn,
+            principal.session_policy,
+            principal.session_policy_arns,
+        )
+        found = ctx.extras[_LOADED] = IDENTITY_POLICIES.get(
+            key, lambda: load_for_principal(ctx.conn, principal), ctx.conn
+        )
     return found
 
 
