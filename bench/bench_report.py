@@ -79,6 +79,15 @@ def _line(cells: tuple[str, ...], widths: list[int]) -> str:
     )
 
 
+def cpu_line(rows: list[Row]) -> str:
+    """Server CPU time per request (all its processes): less sensitive to other load on the machine than req/s."""
+    parts = []
+    for row in rows:
+        edgeward, ministack = (f"{r.cpu_ms_per_request:.2f}" if r else "-" for r in (row.edgeward, row.ministack))
+        parts.append(f"{row.workload.name.split()[1]} {edgeward} / {ministack}")
+    return "server CPU ms per request, edgeward / MiniStack: " + "; ".join(parts)
+
+
 def errors(rows: list[Row]) -> list[str]:
     """One line for each run that had failed responses: such a figure is not valid."""
     found = []

@@ -45,6 +45,22 @@ class Server:
     credentials: Credentials
     version: str
     log_path: Path
+    pgid: int  # its own process group: the server and every worker process it starts
+
+
+def cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of the live processes of a process group, from /proc."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -159,7 +175,8 @@ def edgeward(work_dir: Path) -> Iterator[Server]:
     with _process(argv, dict(os.environ), log_path) as proc:
         credentials_path = data_dir / "credentials"
         _wait_ready("edgeward", proc, f"{endpoint}/_edgeward/health", credentials_path, log_path)
-        yield Server("edgeward", endpoint, _read_credentials(credentials_path), _edgeward_version(), log_path)
+        credentials = _read_credentials(credentials_path)
+        yield Server("edgeward", endpoint, credentials, _edgeward_version(), log_path, proc.pid)
 
 
 def ensure_ministack() -> Path:
@@ -206,4 +223,4 @@ def ministack(work_dir: Path) -> Iterator[Server]:
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process([str(command)], _ministack_env(port, work_dir), log_path) as proc:
         _wait_ready("ministack", proc, f"{endpoint}/_ministack/health", None, log_path)
-        yield Server("ministack", endpoint, Credentials("test", "test"), _ministack_version(), log_path)
+        yield Server("ministack", endpoint, Credentials("test", "test"), _ministack_version(), log_path, proc.pid)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import resource
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,19 @@ class WrkResult:
     duration_s: int
     output: str = field(default="", repr=False)
     busy_cores_before: float = 0.0  # CPU the machine used just before the run, while the servers idled
+    server_cpu_s: float = 0.0  # CPU time the server's processes used during the run
+    wrk_cpu_s: float = 0.0  # CPU time wrk itself used
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_s / self.requests if self.requests else 0.0
 
     @property
     def valid(self) -> bool:
         return self.requests > 0 and self.non2xx == 0 and self.socket_errors == 0
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "valid": self.valid}
+        return {**asdict(self), "valid": self.valid, "cpu_ms_per_request": self.cpu_ms_per_request}
 
 
 def wrk_path() -> str:
@@ -166,8 +173,15 @@ def run(url: str, script: Path, duration_s: int, connections: int, threads: int)
         str(script),
         url,
     ]
+    before = _children_cpu_s()
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + EXIT_GRACE_S)
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"wrk exited with {done.returncode}:\n{output}")
-    return parse(output, duration_s)
+    return replace(parse(output, duration_s), wrk_cpu_s=_children_cpu_s() - before)
+
+
+def _children_cpu_s() -> float:
+    """CPU time of this process's children that have exited (wrk is the only one that exits during a run)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -67,7 +67,9 @@ def _run_wrk(
     prepare(server, workload, fixture)
     bench_wrk.write_script(sign(server, workload, fixture), script)  # signed just before the run
     threads = args.connections if workload.per_connection else args.threads
-    return bench_wrk.run(server.endpoint + "/", script, seconds, args.connections, threads)
+    cpu_before = bench_servers.cpu_seconds(server.pgid)
+    result = bench_wrk.run(server.endpoint + "/", script, seconds, args.connections, threads)
+    return dataclasses.replace(result, server_cpu_s=bench_servers.cpu_seconds(server.pgid) - cpu_before)
 
 
 def _measure(
@@ -98,7 +100,9 @@ def _print_run(server: Server, workload: Workload, result: bench_wrk.WrkResult) 
         notes += f"  (machine busy before: {result.busy_cores_before:.2f} cores)"
     print(
         f"  {server.name:<10} {workload.name:<42} {result.requests_per_s:>8,.0f} req/s"
-        f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms{notes}",
+        f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
+        f"  CPU: server {result.server_cpu_s / result.duration_s:4.2f} cores = {result.cpu_ms_per_request:4.2f} ms/req,"
+        f" wrk {result.wrk_cpu_s / result.duration_s:4.2f} cores{notes}",
         flush=True,
     )
 
@@ -138,6 +142,7 @@ def _print_report(rows: list[bench_report.Row], args: argparse.Namespace, path: 
         f"connection.\n{WRITE_DESCRIPTION}\n"
     )
     print(bench_report.table(rows))
+    print(f"\n{bench_report.cpu_line(rows)}")
     for line in bench_report.errors(rows):
         print(f"NOT VALID: {line}")
     for line in bench_report.busy_runs(rows, BUSY_WARNING_CORES):

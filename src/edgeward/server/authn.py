@@ -9,6 +9,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
+
 from edgeward.core import arn as arns
 from edgeward.core import clock
 from edgeward.core.principal import Principal, PrincipalKind
@@ -33,27 +35,27 @@ class Authenticator:
     _recorded: dict[tuple[str, str, str], float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def authenticate(self, request: HttpRequest, signed: SignedRequest, now: float) -> Principal:
-        """Check the clock before touching the database, then the key, then the signature."""
+    def authenticate(self, conn: Connection, request: HttpRequest, signed: SignedRequest, now: float) -> Principal:
+        """Check the clock before touching the database, then the key, then the signature.
+
+        `conn` is the request's own connection (one per request, shared with the handler).
+        """
         check_time(signed, now)
         if signed.access_key_id.startswith(TEMPORARY_PREFIX):
-            return authenticate_session(self.db, self.box, request, signed, now)
-        key = self._lookup(signed.access_key_id)
+            return authenticate_session(conn, self.box, request, signed, now)
+        key = lookup_for_auth(conn, signed.access_key_id, self.box) if signed.access_key_id.startswith("AKIA") else None
         if key is None or not key.active or signed.security_token is not None:
             # An unknown, inactive or deleted key, or a session token sent with a long-term key.
             raise unknown_key(signed)
         verify(request, signed, key.secret, now)
-        self._note_use(key.access_key_id, signed.service, signed.region, now)
         return principal_for(key)
 
-    def _lookup(self, access_key_id: str) -> AuthKey | None:
+    def note_use(self, signed: SignedRequest, now: float) -> None:
+        """Record a long-term key's use for GetAccessKeyLastUsed, at most once a minute per key, service and
+        region from this process; called after the request's own transaction has ended."""
+        access_key_id, service, region = signed.access_key_id, signed.service, signed.region
         if not access_key_id.startswith("AKIA"):
-            return None
-        with self.db.read() as conn:
-            return lookup_for_auth(conn, access_key_id, self.box)
-
-    def _note_use(self, access_key_id: str, service: str, region: str, now: float) -> None:
-        """Record the use at most once a minute per key, service and region from this process."""
+            return
         slot = (access_key_id, service, region)
         with self._lock:
             if now - self._recorded.get(slot, 0.0) < LAST_USED_EVERY_SECONDS:

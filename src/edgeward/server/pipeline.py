@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from edgeward.core import ids
 from edgeward.core.errors import ServiceError, internal_error, not_implemented
 from edgeward.core.principal import Principal
@@ -18,10 +20,10 @@ from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.router import RouteError, resolve
 from edgeward.protocol.sigv4 import AuthFailure, SignedRequest, missing, read_signature
 from edgeward.server.authn import Authenticator, root_principal
-from edgeward.services.context import Authorizer, Context
+from edgeward.services.context import Authorizer, Context, Handler
 from edgeward.services.errors import unauthorized_handler
 from edgeward.services.policy_cache import note_operation
-from edgeward.services.registry import OPEN_OPERATIONS, handler_for
+from edgeward.services.registry import OPEN_OPERATIONS, handler_for, is_read_only
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
 
@@ -69,29 +71,39 @@ class Pipeline:
     def _dispatch(
         self, request: HttpRequest, route: Route, signed: SignedRequest | None, request_id: str
     ) -> HttpResponse:
+        """One connection per request: authentication, parsing and the handler share it. Reads run in a
+        read-only transaction; anything else in one write transaction, committed before the reply is built."""
         codec = codec_for(route.service)
-        principal = self._authenticate(request, route, signed)
-        params = codec.parse(route, request)
-        handler = handler_for(route.service, route.operation)
-        if handler is None:
-            raise not_implemented(route.service, route.operation)
-        region = signed.region if signed else self.default_region
-        output = self._run(handler, principal, route, params, region, request, request_id)
+        read_only = is_read_only(route.service, route.operation)
+        now = time.time()
+        with self.db.read() if read_only else self.db.transaction() as conn:
+            principal = self._authenticate(conn, request, route, signed, now)
+            params = codec.parse(route, request)
+            handler = handler_for(route.service, route.operation)
+            if handler is None:
+                raise not_implemented(route.service, route.operation)
+            region = signed.region if signed else self.default_region
+            output = self._run(conn, handler, principal, route, params, region, request, request_id)
+        if signed is not None and not self.dev:
+            self.authenticator.note_use(signed, now)
         return codec.serialize(route, output, request_id)
 
-    def _authenticate(self, request: HttpRequest, route: Route, signed: SignedRequest | None) -> Principal:
+    def _authenticate(
+        self, conn: Connection, request: HttpRequest, route: Route, signed: SignedRequest | None, now: float
+    ) -> Principal:
         if self.dev:
             return root_principal(self.authenticator.account, signed.access_key_id if signed else "")
         if signed is None:
             raise auth_error(route.service, missing())
         try:
-            return self.authenticator.authenticate(request, signed, time.time())
+            return self.authenticator.authenticate(conn, request, signed, now)
         except AuthFailure as failure:
             raise auth_error(route.service, failure) from None
 
     def _run(
         self,
-        handler: Any,
+        conn: Connection,
+        handler: Handler,
         principal: Principal,
         route: Route,
         params: dict[str, Any],
@@ -99,24 +111,23 @@ class Pipeline:
         request: HttpRequest,
         request_id: str,
     ) -> dict[str, Any]:
-        with self.db.transaction() as conn:
-            ctx = Context(
-                principal=principal,
-                region=region,
-                request_id=request_id,
-                service=route.service,
-                operation=route.operation,
-                conn=conn,
-                secrets=self.box,
-                authorizer=self.authorizer,
-                source_ip=request.client_ip,
-                secure=request.scheme == "https",
-            )
-            output: dict[str, Any] = handler(ctx, params)
-            if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
-                log.error("handler %s:%s made no authorization check", route.service, route.operation)
-                raise unauthorized_handler(route.service, route.operation)
-            note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
+        ctx = Context(
+            principal=principal,
+            region=region,
+            request_id=request_id,
+            service=route.service,
+            operation=route.operation,
+            conn=conn,
+            secrets=self.box,
+            authorizer=self.authorizer,
+            source_ip=request.client_ip,
+            secure=request.scheme == "https",
+        )
+        output: dict[str, Any] = handler(ctx, params)
+        if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
+            log.error("handler %s:%s made no authorization check", route.service, route.operation)
+            raise unauthorized_handler(route.service, route.operation)
+        note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
         return output
 
 

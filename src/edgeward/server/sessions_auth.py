@@ -14,6 +14,8 @@ from __future__ import annotations
 import hmac
 import logging
 
+from sqlalchemy import Connection
+
 from edgeward.core import arn as arns
 from edgeward.core import clock
 from edgeward.core.principal import Principal, PrincipalKind
@@ -21,7 +23,6 @@ from edgeward.protocol.http import HttpRequest
 from edgeward.protocol.sigv4 import SignedRequest, expired_token, unknown_key, verify
 from edgeward.services.sts.names import assumed_role_arn, assumed_role_id
 from edgeward.services.sts.tags import merge_tags
-from edgeward.storage.database import Database
 from edgeward.storage.repos.sessions import SessionAuth, lookup_session, token_sha256
 from edgeward.storage.secrets import SecretBox
 
@@ -31,11 +32,10 @@ TEMPORARY_PREFIX = "ASIA"
 
 
 def authenticate_session(
-    db: Database, box: SecretBox, request: HttpRequest, signed: SignedRequest, now: float
+    conn: Connection, box: SecretBox, request: HttpRequest, signed: SignedRequest, now: float
 ) -> Principal:
     """The principal a request signed with temporary credentials acts as; raises `AuthFailure`."""
-    with db.read() as conn:
-        session = lookup_session(conn, signed.access_key_id, box)
+    session = lookup_session(conn, signed.access_key_id, box)
     if session is None or not _token_matches(signed.security_token, session.token_sha256):
         raise unknown_key(signed)
     if session.expired(clock.from_epoch(now)):

@@ -24,3 +24,19 @@ def handler_for(service: str, operation: str) -> Handler | None:
 
 # Operations any authenticated caller may use without a permission (AWS leaves these open too).
 OPEN_OPERATIONS: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity")})
+
+
+# Operations that only read run in a read-only transaction (no write lock on SQLite, `READ ONLY` on
+# PostgreSQL, so a stray write fails loudly). Reads by AWS's naming, less the few that write.
+_READ_PREFIXES = ("Get", "List", "Describe", "Head", "Simulate")
+_WRITING_READS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("sts", "GetSessionToken"),
+        ("sts", "GetFederationToken"),
+        ("iot", "DescribeEndpoint"),  # creates the installation's endpoint on first call
+    }
+)
+
+
+def is_read_only(service: str, operation: str) -> bool:
+    return operation.startswith(_READ_PREFIXES) and (service, operation) not in _WRITING_READS

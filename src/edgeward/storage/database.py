@@ -12,8 +12,8 @@ SQLite (the default, one file in the data directory; see `storage.sqlite`):
   front instead of failing with "database is locked" when a read transaction tries to become a write;
 - `read()` starts a deferred transaction with `PRAGMA query_only` on (a consistent snapshot; writes fail).
 
-PostgreSQL: a bounded pool with pre-ping; `read()` runs in autocommit (no BEGIN/COMMIT round trips;
-under READ COMMITTED each statement sees its own snapshot either way).
+PostgreSQL: a bounded pool with pre-ping; `read()` is a `BEGIN READ ONLY` transaction (psycopg puts the
+READ ONLY in its BEGIN, so it costs no extra round trip, and a stray write fails loudly as on SQLite).
 """
 
 from __future__ import annotations
@@ -189,8 +189,10 @@ class Database:
                 with conn.begin():
                     yield conn
             else:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-                yield conn
+                # BEGIN READ ONLY: one snapshot for the whole request, and a stray write fails loudly.
+                conn.execution_options(postgresql_readonly=True)
+                with conn.begin():
+                    yield conn
 
     # -- schema ------------------------------------------------------------------------------------
 

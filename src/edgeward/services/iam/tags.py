@@ -93,17 +93,17 @@ class _Tagged:
         return self.entity_id
 
 
-def _user(ctx: Context, params: dict[str, Any]) -> _Tagged:
+def _user(ctx: Context, params: dict[str, Any], *, lock: bool = True) -> _Tagged:
     name = params["UserName"]
-    user = user_repo.get_user(ctx.conn, ctx.account, name, lock=True)
+    user = user_repo.get_user(ctx.conn, ctx.account, name, lock=lock)
     if user is None:
         return _Tagged("User", name, entity_arn(ctx.account, "user", "/", name), None, {})
     return _Tagged("User", name, user.arn, user.id, user.tags)
 
 
-def _role(ctx: Context, params: dict[str, Any]) -> _Tagged:
+def _role(ctx: Context, params: dict[str, Any], *, lock: bool = True) -> _Tagged:
     name = params["RoleName"]
-    role = role_repo.get_role(ctx.conn, ctx.account, name, lock=True)
+    role = role_repo.get_role(ctx.conn, ctx.account, name, lock=lock)
     if role is None:
         return _Tagged("Role", name, entity_arn(ctx.account, "role", "/", name), None, {})
     return _Tagged("Role", name, role.arn, role.id, role.tags)
@@ -153,7 +153,7 @@ def untag_user(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_user_tags(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return _list(_user(ctx, params), ctx, params)
+    return _list(_user(ctx, params, lock=False), ctx, params)
 
 
 def tag_role(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -165,4 +165,4 @@ def untag_role(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_role_tags(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return _list(_role(ctx, params), ctx, params)
+    return _list(_role(ctx, params, lock=False), ctx, params)
