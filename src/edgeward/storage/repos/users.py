@@ -8,7 +8,19 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, RowMapping, Table, and_, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    RowMapping,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from edgeward.core import arn as arns
@@ -93,7 +105,16 @@ def get_user(conn: Connection, account: str, name: str, *, lock: bool = False) -
     or an insert referring to it (access key, attachment made under the same lock), waits for this
     transaction instead of slipping past its checks.
     """
-    return _one(conn, _in_account(account), iam_users.c.name_lower == name_key(name), lock=lock)
+    statement = _BY_NAME_LOCKED if lock else _BY_NAME
+    row = conn.execute(statement, {"account": account, "name_lower": name_key(name)}).mappings().one_or_none()
+    return None if row is None else user_from_row(row)
+
+
+# Built once: GetUser-style lookups are frequent, and building the expression costs more than running it.
+_BY_NAME = select(iam_users).where(
+    iam_users.c.account_id == bindparam("account"), iam_users.c.name_lower == bindparam("name_lower")
+)
+_BY_NAME_LOCKED = _BY_NAME.with_for_update()
 
 
 def get_user_by_id(conn: Connection, user_id: int, account: str | None = None) -> UserRecord | None:
