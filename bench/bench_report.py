@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import subprocess
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,12 +102,15 @@ def errors(rows: list[Row]) -> list[str]:
 
 
 def busy_runs(rows: list[Row], threshold: float) -> list[str]:
-    """One line for each run that started while something else used more than `threshold` cores."""
+    """One line for each run during or just before which something else used more than `threshold` cores."""
     found = []
     for row in rows:
         for server, result in (("edgeward", row.edgeward), ("MiniStack", row.ministack)):
-            if result is not None and result.busy_cores_before > threshold:
-                found.append(f"{server} / {row.workload.name}: {result.busy_cores_before:.2f} cores busy before")
+            if result is not None and result.other_load_cores > threshold:
+                found.append(
+                    f"{server} / {row.workload.name}: other load {result.busy_cores_before:.2f} cores before, "
+                    f"{result.other_load_during:.2f} during"
+                )
     return found
 
 
@@ -124,19 +126,12 @@ def machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": model, "platform": platform.platform(), "python": platform.python_version()}
 
 
-def _cpu_times() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
-    fields = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
-def busy_cores(seconds: float = 1.0) -> float:
-    """How many cores' worth of CPU the machine used over `seconds` (before a run: other people's load)."""
-    busy0, total0 = _cpu_times()
-    time.sleep(seconds)
-    busy1, total1 = _cpu_times()
-    return (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
+def _git_revision() -> str:
+    """The commit of the work tree measured (`-dirty` when it had uncommitted changes)."""
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=30, cwd=RESULTS_DIR.parent
+    )
+    return done.stdout.strip() or "unknown"
 
 
 def _wrk_version() -> str:
@@ -151,7 +146,7 @@ def save(rows: list[Row], settings: dict[str, Any], versions: dict[str, str]) ->
         "taken_at": stamp,
         "settings": settings,
         "machine": machine(),
-        "versions": {**versions, "wrk": _wrk_version()},
+        "versions": {**versions, "wrk": _wrk_version(), "git": _git_revision()},
         "workloads": [
             {
                 "workload": r.workload.name,

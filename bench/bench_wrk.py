@@ -76,9 +76,15 @@ class WrkResult:
     first_bad: str | None
     duration_s: int
     output: str = field(default="", repr=False)
-    busy_cores_before: float = 0.0  # CPU the machine used just before the run, while the servers idled
     server_cpu_s: float = 0.0  # CPU time the server's processes used during the run
     wrk_cpu_s: float = 0.0  # CPU time wrk itself used
+    busy_cores_before: float = 0.0  # cores the machine kept busy just before the run, with the servers idle
+    other_load_during: float = 0.0  # cores busy during the run beyond the server's and wrk's own CPU
+
+    @property
+    def other_load_cores(self) -> float:
+        """Load on the machine from anything else than this run: a figure taken beside it is low."""
+        return max(self.busy_cores_before, self.other_load_during)
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -89,7 +95,8 @@ class WrkResult:
         return self.requests > 0 and self.non2xx == 0 and self.socket_errors == 0
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "valid": self.valid, "cpu_ms_per_request": self.cpu_ms_per_request}
+        extra = {"valid": self.valid, "cpu_ms_per_request": self.cpu_ms_per_request}
+        return {**asdict(self), **extra, "other_load_cores": self.other_load_cores}
 
 
 def wrk_path() -> str:

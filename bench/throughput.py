@@ -1,6 +1,7 @@
 """Throughput benchmark: wrk replays SigV4-signed requests against edgeward (--workers 2) and MiniStack.
 
-    python bench/throughput.py [--duration 10] [--connections 32] [--threads 2] [--only edgeward|ministack]
+    python bench/throughput.py [--duration 10] [--connections 32] [--threads 2] [--quiet-wait 60]
+                               [--only edgeward|ministack]
 
 Both servers run on free 127.0.0.1 ports with fresh state; each workload is measured on one server, then on the
 other, back to back (an idle server uses no CPU), so a change in the machine's load between runs skews the ratio
@@ -20,6 +21,7 @@ from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from types import FrameType
 
+import bench_cpu
 import bench_report
 import bench_servers
 import bench_wrk
@@ -67,9 +69,11 @@ def _run_wrk(
     prepare(server, workload, fixture)
     bench_wrk.write_script(sign(server, workload, fixture), script)  # signed just before the run
     threads = args.connections if workload.per_connection else args.threads
-    cpu_before = bench_servers.cpu_seconds(server.pgid)
+    start = bench_cpu.snapshot(server.pgid)
     result = bench_wrk.run(server.endpoint + "/", script, seconds, args.connections, threads)
-    return dataclasses.replace(result, server_cpu_s=bench_servers.cpu_seconds(server.pgid) - cpu_before)
+    usage = bench_cpu.since(start, server.pgid)
+    others = usage.machine_cores - (usage.group_s + result.wrk_cpu_s) / usage.wall_s
+    return dataclasses.replace(result, server_cpu_s=usage.group_s, other_load_during=max(0.0, others))
 
 
 def _measure(
@@ -88,16 +92,16 @@ def _measure(
 def _wait_until_quiet(max_wait_s: int) -> float:
     """Wait (at most max_wait_s) until the machine idles; return the CPU it used in the last second."""
     deadline = time.monotonic() + max_wait_s
-    busy = bench_report.busy_cores()
+    busy = bench_cpu.busy_cores()
     while busy > BUSY_WARNING_CORES and time.monotonic() < deadline:
-        busy = bench_report.busy_cores()
+        busy = bench_cpu.busy_cores()
     return busy
 
 
 def _print_run(server: Server, workload: Workload, result: bench_wrk.WrkResult) -> None:
     notes = "" if result.valid else f"  INVALID: {result.non2xx} non-2xx, {result.socket_errors} socket err."
-    if result.busy_cores_before > BUSY_WARNING_CORES:
-        notes += f"  (machine busy before: {result.busy_cores_before:.2f} cores)"
+    if result.other_load_cores > BUSY_WARNING_CORES:
+        notes += f"  (other load: {result.busy_cores_before:.2f} cores before, {result.other_load_during:.2f} during)"
     print(
         f"  {server.name:<10} {workload.name:<42} {result.requests_per_s:>8,.0f} req/s"
         f"  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: a server failed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("bench: interrupted; both servers stopped", file=sys.stderr)
+        print("bench: interrupted; servers stopped", file=sys.stderr)
         return 130
     rows = list(_rows(results))
     settings = {

@@ -14,6 +14,8 @@ from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.router import warm_up
 from edgeward.server.assembly import Service, assemble
 from edgeward.server.config import Config
+from edgeward.server.pipeline import Work
+from edgeward.server.writer import GroupWriter, WriterClosed
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,7 +37,8 @@ class EdgewardApp:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.service: Service | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ThreadPoolExecutor | None = None  # PostgreSQL: requests run on these threads
+        self._writer: GroupWriter | None = None  # SQLite: write requests are group-committed by this thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -51,6 +54,7 @@ class EdgewardApp:
                 self.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self._stop_writer()
                 self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -61,8 +65,18 @@ class EdgewardApp:
             self.service = assemble(self.config)
             if self.service.db.dialect != "sqlite":
                 self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="edgeward-db")
+            else:
+                self._writer = GroupWriter(self.service.db)
+                self._writer.start()
+
+    async def _stop_writer(self) -> None:
+        """Drain the writer off the event loop, which resolves the replies of what is still queued."""
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.stop)
 
     def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         if self.service is not None:
             self.service.close()  # flushes the decision log, then disposes of the database
         if self._executor is not None:
@@ -85,10 +99,25 @@ class EdgewardApp:
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         assert self.service is not None
-        if self._executor is None:
-            return self.service.pipeline.handle(request)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.service.pipeline.handle, request)
+        pipeline = self.service.pipeline
+        if self._executor is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, pipeline.handle, request)
+        prepared = pipeline.prepare(request)
+        if isinstance(prepared, HttpResponse):
+            return prepared
+        if prepared.read_only:
+            return prepared.execute()
+        return await self._write(prepared)
+
+    async def _write(self, work: Work) -> HttpResponse:
+        """SQLite: a write request joins the writer's next batch (inline once the writer has stopped)."""
+        if self._writer is not None:
+            try:
+                return await self._writer.submit(work)
+            except WriterClosed:
+                pass
+        return work.execute()
 
     async def _internal(self, request: HttpRequest, receive: Receive) -> HttpResponse:
         assert self.service is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,6 +40,15 @@ class Pipeline:
     dev: bool = False
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        """The whole request inline: its own read-only or write transaction, committed before the reply."""
+        prepared = self.prepare(request)
+        if isinstance(prepared, HttpResponse):
+            return prepared
+        return prepared.execute()
+
+    def prepare(self, request: HttpRequest) -> HttpResponse | Work:
+        """What needs no database: the signature's claims and the route. Answers the request when that already
+        fails; otherwise returns its unit of work, to run inline (`Work.execute`) or in a caller's transaction."""
         request_id = ids.request_id()
         service = "s3"
         try:
@@ -48,16 +57,24 @@ class Pipeline:
             service = route.service
             if failure is not None:
                 raise auth_error(service, failure)
-            response = self._dispatch(request, route, signed, request_id)
-        except RouteError as exc:
-            service = exc.service
-            response = _error(codec_for(service), exc.error, request_id, request.method)
-        except ServiceError as exc:
-            response = _error(codec_for(service), exc, request_id, request.method)
-        except Exception:
-            log.exception("internal error handling %s %s (request %s)", request.method, request.raw_path, request_id)
-            response = _error(codec_for(service), internal_error(), request_id, request.method)
-        return response
+        except Exception as exc:
+            return self.failure(exc, request, service, request_id)
+        return Work(self, request, request_id, route, signed, is_read_only(route.service, route.operation))
+
+    def failure(self, exc: BaseException, request: HttpRequest, service: str, request_id: str) -> HttpResponse:
+        """The error response for what a request raised, in its protocol; anything unexpected is logged."""
+        if isinstance(exc, RouteError):
+            return _error(codec_for(exc.service), exc.error, request_id, request.method)
+        if isinstance(exc, ServiceError):
+            return _error(codec_for(service), exc, request_id, request.method)
+        log.error(
+            "internal error handling %s %s (request %s)",
+            request.method,
+            request.raw_path,
+            request_id,
+            exc_info=exc,
+        )
+        return _error(codec_for(service), internal_error(), request_id, request.method)
 
     def refuse_too_large(self, request: HttpRequest, limit: int) -> HttpResponse:
         """A body over the limit: answered in the protocol of the service it was meant for."""
@@ -68,25 +85,23 @@ class Pipeline:
             service = exc.service
         return _error(codec_for(service), faults.too_large(service, limit), ids.request_id(), request.method)
 
-    def _dispatch(
-        self, request: HttpRequest, route: Route, signed: SignedRequest | None, request_id: str
-    ) -> HttpResponse:
-        """One connection per request: authentication, parsing and the handler share it. Reads run in a
-        read-only transaction; anything else in one write transaction, committed before the reply is built."""
-        codec = codec_for(route.service)
-        read_only = is_read_only(route.service, route.operation)
+    def perform(
+        self, conn: Connection, request: HttpRequest, route: Route, signed: SignedRequest | None, request_id: str
+    ) -> tuple[dict[str, Any], float]:
+        """Authentication, parsing and the handler, all on `conn` (the request's transaction or savepoint);
+        returns the output and the time the request was authenticated at."""
         now = time.time()
-        with self.db.read() if read_only else self.db.transaction() as conn:
-            principal = self._authenticate(conn, request, route, signed, now)
-            params = codec.parse(route, request)
-            handler = handler_for(route.service, route.operation)
-            if handler is None:
-                raise not_implemented(route.service, route.operation)
-            region = signed.region if signed else self.default_region
-            output = self._run(conn, handler, principal, route, params, region, request, request_id)
+        principal = self._authenticate(conn, request, route, signed, now)
+        params = codec_for(route.service).parse(route, request)
+        handler = handler_for(route.service, route.operation)
+        if handler is None:
+            raise not_implemented(route.service, route.operation)
+        region = signed.region if signed else self.default_region
+        return self._run(conn, handler, principal, route, params, region, request, request_id), now
+
+    def after_commit(self, signed: SignedRequest | None, now: float) -> None:
         if signed is not None and not self.dev:
             self.authenticator.note_use(signed, now)
-        return codec.serialize(route, output, request_id)
 
     def _authenticate(
         self, conn: Connection, request: HttpRequest, route: Route, signed: SignedRequest | None, now: float
@@ -129,6 +144,49 @@ class Pipeline:
             raise unauthorized_handler(route.service, route.operation)
         note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
         return output
+
+
+@dataclass(slots=True)
+class Work:
+    """One routed request's database work. `execute()` runs it in its own transaction; a caller holding a
+    write transaction (the group-commit writer) calls `run(conn)` in a savepoint instead, then — only after
+    its COMMIT — `finish()`, or `failed(exc)` with what `run` or the commit raised."""
+
+    pipeline: Pipeline
+    request: HttpRequest
+    request_id: str
+    route: Route
+    signed: SignedRequest | None
+    read_only: bool
+    _output: dict[str, Any] = field(default_factory=dict)
+    _now: float = 0.0
+
+    def execute(self) -> HttpResponse:
+        """One connection per request: reads in a read-only transaction, anything else in one write
+        transaction, committed before the reply is built."""
+        db = self.pipeline.db
+        try:
+            with db.read() if self.read_only else db.transaction() as conn:
+                self.run(conn)
+        except Exception as exc:
+            return self.failed(exc)
+        return self.finish()
+
+    def run(self, conn: Connection) -> None:
+        """Everything that touches the database, in `conn`'s current transaction; raises what the request
+        fails with (the caller rolls its transaction or savepoint back)."""
+        self._output, self._now = self.pipeline.perform(conn, self.request, self.route, self.signed, self.request_id)
+
+    def finish(self) -> HttpResponse:
+        """After the commit: record the key's use, then build the reply."""
+        try:
+            self.pipeline.after_commit(self.signed, self._now)
+            return codec_for(self.route.service).serialize(self.route, self._output, self.request_id)
+        except Exception as exc:
+            return self.failed(exc)
+
+    def failed(self, exc: BaseException) -> HttpResponse:
+        return self.pipeline.failure(exc, self.request, self.route.service, self.request_id)
 
 
 def _read_signature(request: HttpRequest) -> tuple[SignedRequest | None, AuthFailure | None]:

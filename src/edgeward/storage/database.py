@@ -32,6 +32,7 @@ from sqlalchemy.engine import URL, make_url
 
 from edgeward.storage import schema, sqlite
 from edgeward.storage.tables import metadata
+from edgeward.storage.writelock import WriteLock
 
 DEFAULT_FILENAME = "edgeward.db"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -88,6 +89,7 @@ class Database:
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._generation = _fork_generation
+        self._write_lock = WriteLock(Path(str(self._url.database)), busy_timeout) if self._dialect == "sqlite" else None
 
     # -- identity ----------------------------------------------------------------------------------
 
@@ -177,7 +179,11 @@ class Database:
 
         Send the reply only after the block has exited: that is when the commit has happened.
         """
-        with self.engine.connect() as conn, conn.begin():
+        if self._write_lock is None:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self._write_lock.held(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextlib.contextmanager
