@@ -147,8 +147,8 @@ def update_status(conn: Connection, account: str, user: UserRecord | None, acces
     """Set Active/Inactive on a key of `user` (None: root); NotFound when that owner has no such key."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
-    stmt = update(access_keys).where(*_owned(account, user, access_key_id)).values(status=status)
-    if conn.execute(stmt).rowcount == 0:
+    params = {"account": account, "b_owner": owner_of(user), "akid": access_key_id, "b_status": status}
+    if conn.execute(_UPDATE_STATUS, params).rowcount == 0:
         raise NotFound(f"The Access Key with id {access_key_id} cannot be found.")
 
 
@@ -217,8 +217,7 @@ _RECORD_SELECT = select(
 
 
 def get_access_key(conn: Connection, account: str, access_key_id: str) -> AccessKeyRecord | None:
-    stmt = _RECORD_SELECT.where(access_keys.c.account_id == account, access_keys.c.access_key_id == access_key_id)
-    row = conn.execute(stmt).mappings().one_or_none()
+    row = conn.execute(_BY_ID, {"account": account, "akid": access_key_id}).mappings().one_or_none()
     return None if row is None else _record(row)
 
 
@@ -272,6 +271,21 @@ def lookup_for_auth(conn: Connection, access_key_id: str, box: SecretBox) -> Aut
         boundary,
         json.loads(tags) if tags else {},
     )
+
+
+# Statements built once (building a Core expression costs more than running it on SQLite).
+_BY_ID = _RECORD_SELECT.where(
+    access_keys.c.account_id == bindparam("account"), access_keys.c.access_key_id == bindparam("akid")
+)
+_UPDATE_STATUS = (
+    update(access_keys)
+    .where(
+        access_keys.c.account_id == bindparam("account"),
+        access_keys.c.owner == bindparam("b_owner"),
+        access_keys.c.access_key_id == bindparam("akid"),
+    )
+    .values(status=bindparam("b_status"))
+)
 
 
 def _owned(account: str, user: UserRecord | None, access_key_id: str) -> list[ColumnElement[bool]]:
