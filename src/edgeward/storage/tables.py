@@ -17,6 +17,8 @@ Conventions:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CHAR,
     CheckConstraint,
@@ -48,6 +50,21 @@ ACCOUNT_ID = CHAR(12)
 # Byte order for names on both databases: listings sort and paginate alike, whatever the server locale.
 NAME_KEY = Text().with_variant(Text(collation="C"), "postgresql")
 
+
+def named_entity_columns() -> list[Column[Any]]:
+    """The columns every IAM named entity starts with (users, groups, roles, managed policies): a fresh set per
+    table, unique case-insensitively through `name_lower`."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("name_lower", NAME_KEY, nullable=False),
+        Column("path", Text, nullable=False),
+        Column("unique_id", Text, nullable=False),
+        Column("arn", Text, nullable=False),
+    ]
+
+
 settings = Table(
     "settings",
     metadata,
@@ -65,13 +82,7 @@ accounts = Table(
 iam_users = Table(
     "iam_users",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("name_lower", NAME_KEY, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("unique_id", Text, nullable=False),
-    Column("arn", Text, nullable=False),
+    *named_entity_columns(),
     Column("created_at", UtcDateTime, nullable=False),
     Column("permissions_boundary", Text, nullable=True),
     Column("tags", JsonText, nullable=False),

@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Table, Text, UniqueConstraint
 
-from edgeward.storage.tables import ACCOUNT_ID, NAME_KEY, metadata
+from edgeward.storage.tables import ACCOUNT_ID, metadata, named_entity_columns
 from edgeward.storage.types import JsonText, UtcDateTime
 
 iam_groups = Table(
     "iam_groups",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("name_lower", NAME_KEY, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("unique_id", Text, nullable=False),
-    Column("arn", Text, nullable=False),
+    *named_entity_columns(),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("account_id", "name_lower"),
     UniqueConstraint("unique_id"),
@@ -39,13 +33,7 @@ iam_group_members = Table(
 iam_roles = Table(
     "iam_roles",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("name_lower", NAME_KEY, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("unique_id", Text, nullable=False),
-    Column("arn", Text, nullable=False),
+    *named_entity_columns(),
     Column("created_at", UtcDateTime, nullable=False),
     Column("description", Text, nullable=True),
     Column("max_session_duration", Integer, nullable=False),

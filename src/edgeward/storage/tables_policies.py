@@ -18,19 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from edgeward.storage.tables import ACCOUNT_ID, NAME_KEY, metadata
+from edgeward.storage.tables import ACCOUNT_ID, metadata, named_entity_columns
 from edgeward.storage.types import JsonText, UtcDateTime
 
 iam_managed_policies = Table(
     "iam_managed_policies",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("name_lower", NAME_KEY, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("unique_id", Text, nullable=False),
-    Column("arn", Text, nullable=False),
+    *named_entity_columns(),
     Column("description", Text, nullable=True),
     Column("default_version_id", Text, nullable=False),
     Column("next_version", Integer, nullable=False),
