@@ -36,3 +36,8 @@ def iam(account: str, resource: str) -> str:
 
 def root(account: str) -> str:
     return iam(account, "root")
+
+
+def iam_entity(account: str, kind: str, path: str, name: str) -> str:
+    """`arn:aws:iam::123456789012:user/division/name` for kind `user`, path `/division/`."""
+    return iam(account, f"{kind}{path}{name}")

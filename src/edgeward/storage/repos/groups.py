@@ -43,7 +43,7 @@ class GroupRecord:
 
 
 def group_arn(account: str, path: str, name: str) -> str:
-    return arns.iam(account, f"group{path}{name}")
+    return arns.iam_entity(account, "group", path, name)
 
 
 def create_group(

@@ -75,7 +75,7 @@ class VersionRecord:
 
 
 def policy_arn(account: str, path: str, name: str) -> str:
-    return arns.iam(account, f"policy{path}{name}")
+    return arns.iam_entity(account, "policy", path, name)
 
 
 def create_policy(

@@ -45,7 +45,7 @@ class RoleRecord:
 
 
 def role_arn(account: str, path: str, name: str) -> str:
-    return arns.iam(account, f"role{path}{name}")
+    return arns.iam_entity(account, "role", path, name)
 
 
 def create_role(

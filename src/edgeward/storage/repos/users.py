@@ -51,7 +51,7 @@ def name_key(name: str) -> str:
 
 
 def user_arn(account: str, path: str, name: str) -> str:
-    return arns.iam(account, f"user{path}{name}")
+    return arns.iam_entity(account, "user", path, name)
 
 
 def create_user(
