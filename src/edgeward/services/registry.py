@@ -9,10 +9,18 @@ from edgeward.services.context import Handler
 
 @cache
 def handlers() -> dict[tuple[str, str], Handler]:
-    from edgeward.services import iam, sts
+    from edgeward.services import iam, iot, s3, sagemaker, sagemaker_edge, sts
 
     table: dict[tuple[str, str], Handler] = {}
-    for service, module in (("iam", iam), ("sts", sts)):
+    services = (
+        ("iam", iam),
+        ("sts", sts),
+        ("iot", iot),
+        ("s3", s3),
+        ("sagemaker", sagemaker),
+        ("sagemaker-edge", sagemaker_edge),
+    )
+    for service, module in services:
         for operation, handler in module.OPERATIONS.items():
             table[(service, operation)] = handler
     return table

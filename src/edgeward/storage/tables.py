@@ -135,4 +135,15 @@ iam_policy_attachments = Table(
 
 # The tables of later areas live in their own modules on the same metadata; importing them here keeps
 # `tables.metadata` complete for migrations checks and wipes.
-from edgeward.storage import tables_decisions, tables_entities, tables_policies, tables_sessions  # noqa: E402, F401
+from edgeward.storage import (  # noqa: E402, F401
+    tables_decisions,
+    tables_entities,
+    tables_iot_certs,
+    tables_iot_policies,
+    tables_iot_things,
+    tables_pki,
+    tables_policies,
+    tables_s3,
+    tables_sagemaker,
+    tables_sessions,
+)

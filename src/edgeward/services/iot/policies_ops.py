@@ -1,0 +1,7 @@
+"""IoT: policies operations."""
+
+from __future__ import annotations
+
+from edgeward.services.context import Handler
+
+OPERATIONS: dict[str, Handler] = {}

@@ -1,0 +1,7 @@
+"""SageMaker: fleets operations."""
+
+from __future__ import annotations
+
+from edgeward.services.context import Handler
+
+OPERATIONS: dict[str, Handler] = {}
