@@ -11,6 +11,7 @@ from edgeward.server.config import Config
 from edgeward.server.pipeline import Pipeline
 from edgeward.services import decisions
 from edgeward.services.authorization import authorize
+from edgeward.storage.blobs import BlobStore, FileBlobStore
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
 
@@ -36,6 +37,11 @@ class Service:
         self.db.dispose()
 
 
+def blob_store(config: Config) -> BlobStore:
+    """Where S3 object bytes live."""
+    return FileBlobStore(config.data_dir / "blobs")
+
+
 def assemble(config: Config) -> Service:
     """Build the running service in this process (each worker process calls this once)."""
     box = load_secret_box(config)
@@ -49,6 +55,8 @@ def assemble(config: Config) -> Service:
         authorizer=authorize,
         default_region=config.region,
         dev=config.dev,
+        endpoints=config.iot_endpoints(),
+        blobs=blob_store(config),
     )
     # The decision log's background writer, one per worker process (settings: services/decisions.py).
     decisions.start_flusher(db, decisions.LogSettings.from_env(os.environ))

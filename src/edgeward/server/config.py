@@ -46,8 +46,22 @@ class Config:
 
     @property
     def endpoint_url(self) -> str:
-        host = self.public_hosts[0] if self.public_hosts else _display_host(self.host)
-        return f"http://{host}:{self.port}"
+        return f"http://{self.public_host}:{self.port}"
+
+    @property
+    def public_host(self) -> str:
+        """The host name clients are told to use (first `--public-host`, else the bind address)."""
+        return self.public_hosts[0] if self.public_hosts else _display_host(self.host)
+
+    def iot_endpoints(self) -> dict[str, str]:
+        """`DescribeEndpoint` answers: host names that reach this installation, `host:port` unless 443."""
+        api = _host_port(self.public_host, self.port)
+        return {
+            "iot:Data-ATS": api,
+            "iot:Data": api,
+            "iot:Jobs": api,
+            "iot:CredentialProvider": _host_port(self.public_host, self.mtls_port),
+        }
 
     def to_env(self) -> str:
         data = asdict(self)
@@ -72,3 +86,7 @@ def _display_host(bind_host: str) -> str:
     if ":" in bind_host:
         return f"[{bind_host}]"
     return bind_host
+
+
+def _host_port(host: str, port: int) -> str:
+    return host if port == 443 else f"{host}:{port}"

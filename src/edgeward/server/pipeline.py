@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from edgeward.services.context import Authorizer, Context, Handler
 from edgeward.services.errors import unauthorized_handler
 from edgeward.services.policy_cache import note_operation
 from edgeward.services.registry import OPEN_OPERATIONS, handler_for, is_read_only
+from edgeward.storage.blobs import BlobStore
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
 
@@ -38,6 +40,8 @@ class Pipeline:
     authorizer: Authorizer
     default_region: str
     dev: bool = False
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    blobs: BlobStore | None = None
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """The whole request inline: its own read-only or write transaction, committed before the reply."""
@@ -137,6 +141,8 @@ class Pipeline:
             authorizer=self.authorizer,
             source_ip=request.client_ip,
             secure=request.scheme == "https",
+            endpoints=self.endpoints,
+            blobs=self.blobs,
         )
         output: dict[str, Any] = handler(ctx, params)
         if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:

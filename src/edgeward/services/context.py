@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from edgeward.core import arn as arns
 from edgeward.core.principal import Principal
+from edgeward.storage.blobs import BlobStore
 from edgeward.storage.secrets import SecretBox
 
 # (ctx, action, resource, condition context) -> None, or raises ServiceError(AccessDenied...)
@@ -30,6 +31,10 @@ class Context:
     secure: bool = False
     authorized: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # What this installation tells clients to connect to (IoT DescribeEndpoint), by endpoint type.
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    # Where object bytes live (S3); None only in contexts that never touch objects.
+    blobs: BlobStore | None = None
 
     @property
     def account(self) -> str:
