@@ -1,0 +1,130 @@
+"""`edgeward-agent ...`: the device side's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from edgeward.agent.config import DEFAULT_PATH, AgentConfig, ConfigError
+from edgeward.agent.container import ContainerCredentialsServer
+from edgeward.agent.credentials import CredentialsFormatError
+from edgeward.agent.enrol import enrol
+from edgeward.agent.fetch import CredentialsClient, ProviderError, ProviderUnavailable
+from edgeward.agent.refresh import CredentialSource, Refresher
+
+AgentFailure = (ConfigError, ProviderError, ProviderUnavailable, CredentialsFormatError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgeward-agent", description="edgeward's device agent.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    configure = commands.add_parser("configure", help="write the agent configuration")
+    _config_option(configure)
+    configure.add_argument("--certificate", required=True, type=Path, help="device certificate (PEM)")
+    configure.add_argument("--private-key", required=True, type=Path, help="device private key (PEM)")
+    configure.add_argument("--ca", required=True, type=Path, help="edgeward's CA bundle (ca.pem)")
+    configure.add_argument(
+        "--endpoint", required=True, help="credentials endpoint (DescribeEndpoint iot:CredentialProvider)"
+    )
+    configure.add_argument("--role-alias", required=True)
+    configure.add_argument("--thing-name", help="sent as x-amzn-iot-thingname")
+    configure.set_defaults(run=_configure)
+
+    credentials = commands.add_parser("credentials", help="print credentials in the credential_process format")
+    _config_option(credentials)
+    credentials.set_defaults(run=_credentials)
+
+    serve = commands.add_parser("serve-credentials", help="serve a local container-credentials endpoint")
+    _config_option(serve)
+    serve.add_argument("--port", type=int, default=0, help="loopback port (default: any free one)")
+    serve.add_argument("--token-file", type=Path, help="file holding the Authorization token (default: a new one)")
+    serve.set_defaults(run=_serve)
+
+    enrol_cmd = commands.add_parser("enrol", help="make a private key and a CSR on this device")
+    enrol_cmd.add_argument("--key-out", required=True, type=Path)
+    enrol_cmd.add_argument("--csr-out", required=True, type=Path)
+    enrol_cmd.add_argument("--common-name", required=True)
+    enrol_cmd.add_argument("--key-type", choices=("ec", "rsa"), default="ec")
+    enrol_cmd.set_defaults(run=_enrol)
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_PATH, help=f"configuration file (default {DEFAULT_PATH})"
+    )
+
+
+def _configure(args: argparse.Namespace) -> int:
+    config = AgentConfig(
+        certificate=args.certificate.resolve(),
+        private_key=args.private_key.resolve(),
+        ca=args.ca.resolve(),
+        endpoint=args.endpoint,
+        role_alias=args.role_alias,
+        thing_name=args.thing_name,
+    )
+    config.save(args.config)
+    print(f"wrote {args.config}; add to ~/.aws/config:")
+    print(f"  credential_process = edgeward-agent credentials --config {args.config}")
+    return 0
+
+
+def _source(config: AgentConfig) -> CredentialSource:
+    return CredentialSource(CredentialsClient(config).fetch, config.cache_path)
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    credentials = _source(AgentConfig.load(args.config)).current()
+    print(json.dumps(credentials.to_process()))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = AgentConfig.load(args.config)
+    token = args.token_file.read_text().strip() if args.token_file else secrets.token_urlsafe(32)
+    source = _source(config)
+    refresher = Refresher(source)
+    server = ContainerCredentialsServer(source, token, port=args.port)
+    refresher.start()
+    print(f"export AWS_CONTAINER_CREDENTIALS_FULL_URI={server.uri}", flush=True)
+    if not args.token_file:
+        print(f"export AWS_CONTAINER_AUTHORIZATION_TOKEN={token}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        refresher.stop()
+        server.server_close()
+    return 0
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    enrol(args.key_out, args.csr_out, args.common_name, args.key_type)
+    print(f"private key: {args.key_out} (never leaves this device); CSR: {args.csr_out}")
+    print(
+        f"next: aws iot create-certificate-from-csr --certificate-signing-request file://{args.csr_out} --set-as-active"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="edgeward-agent: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except AgentFailure as exc:
+        print(f"edgeward-agent: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
