@@ -18,14 +18,26 @@ def test_agent_wheel_installs_alone(tmp_path: Path) -> None:
     python = env_dir / "bin" / "python"
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [str(python), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT / "packages/edgeward-agent")],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(ROOT / "packages/edgeward-agent"),
+        ],
         check=True,
         timeout=300,
     )
     wheel = next(wheels.glob("edgeward_agent-*.whl"))
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=300)
     imports = "import importlib.util as u; print([m for m in ('sqlalchemy', 'botocore', 'uvicorn') if u.find_spec(m)])"
-    assert subprocess.run([str(python), "-c", imports], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run([str(python), "-c", imports], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )
     agent = env_dir / "bin" / "edgeward-agent"
     key, csr = tmp_path / "device.key", tmp_path / "device.csr"
     subprocess.run(
