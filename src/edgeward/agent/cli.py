@@ -7,17 +7,25 @@ import json
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from edgeward.agent.api import ApiClient, ApiError
 from edgeward.agent.config import DEFAULT_PATH, AgentConfig, ConfigError
 from edgeward.agent.container import ContainerCredentialsServer
 from edgeward.agent.credentials import CredentialsFormatError
+from edgeward.agent.edge import EdgeAgent, EdgeSettings
 from edgeward.agent.enrol import enrol
 from edgeward.agent.fetch import CredentialsClient, ProviderError, ProviderUnavailable
 from edgeward.agent.refresh import CredentialSource, Refresher
 
-AgentFailure = (ConfigError, ProviderError, ProviderUnavailable, CredentialsFormatError)
+
+class RunFailed(Exception):
+    """`run --once` could not complete its cycle."""
+
+
+AgentFailure = (RunFailed, ConfigError, ProviderError, ProviderUnavailable, CredentialsFormatError, ApiError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="loopback port (default: any free one)")
     serve.add_argument("--token-file", type=Path, help="file holding the Authorization token (default: a new one)")
     serve.set_defaults(run=_serve)
+
+    run = commands.add_parser("run", help="heartbeats, model deployments and data capture (Edge Manager)")
+    _config_option(run)
+    run.add_argument("--once", action="store_true", help="one cycle, then exit")
+    run.set_defaults(run=_run)
 
     enrol_cmd = commands.add_parser("enrol", help="make a private key and a CSR on this device")
     enrol_cmd.add_argument("--key-out", required=True, type=Path)
@@ -104,6 +117,38 @@ def _serve(args: argparse.Namespace) -> int:
         refresher.stop()
         server.server_close()
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = AgentConfig.load(args.config)
+    agent = edge_agent(config)
+    while True:
+        try:
+            print(json.dumps(agent.cycle()), flush=True)
+        except (ApiError, ProviderError, ProviderUnavailable, OSError) as exc:
+            if args.once:
+                raise RunFailed(str(exc)) from None
+            logging.getLogger("edgeward.agent").warning("cycle failed: %s", exc)
+        if args.once:
+            return 0
+        time.sleep(config.heartbeat_seconds)
+
+
+def edge_agent(config: AgentConfig) -> EdgeAgent:
+    missing = [name for name in ("api_endpoint", "device_name", "device_fleet_name") if not getattr(config, name)]
+    if missing:
+        raise ConfigError(f"`run` needs {', '.join(missing)} in the agent configuration")
+    assert config.api_endpoint and config.device_name and config.device_fleet_name
+    source = _source(config)
+    api = ApiClient(config.api_endpoint, config.region, source.current, ca=config.ca)
+    settings = EdgeSettings(
+        device_name=config.device_name,
+        device_fleet_name=config.device_fleet_name,
+        models_dir=config.models_dir or config.certificate.parent / "models",
+        capture_dir=config.capture_dir,
+        output_location=config.output_location,
+    )
+    return EdgeAgent(api, settings)
 
 
 def _enrol(args: argparse.Namespace) -> int:

@@ -28,6 +28,16 @@ class AgentConfig:
     role_alias: str
     thing_name: str | None = None
     cache_dir: Path | None = None
+    # For `edgeward-agent run` (Edge Manager): the API endpoint, region, the device's names, where models go,
+    # which directory holds captured data and the fleet's S3 output location it goes to.
+    api_endpoint: str | None = None
+    region: str = "us-east-1"
+    device_name: str | None = None
+    device_fleet_name: str | None = None
+    models_dir: Path | None = None
+    capture_dir: Path | None = None
+    output_location: str | None = None
+    heartbeat_seconds: float = 20.0
 
     @property
     def credentials_url(self) -> str:
@@ -75,6 +85,19 @@ class AgentConfig:
             ca=path("ca"),
             endpoint=str(data["endpoint"]),
             role_alias=str(data["role_alias"]),
-            thing_name=str(data["thing_name"]) if data.get("thing_name") else None,
+            thing_name=_text(data, "thing_name"),
             cache_dir=path("cache_dir") if data.get("cache_dir") else None,
+            api_endpoint=_text(data, "api_endpoint"),
+            region=_text(data, "region") or "us-east-1",
+            device_name=_text(data, "device_name"),
+            device_fleet_name=_text(data, "device_fleet_name"),
+            models_dir=path("models_dir") if data.get("models_dir") else None,
+            capture_dir=path("capture_dir") if data.get("capture_dir") else None,
+            output_location=_text(data, "output_location"),
+            heartbeat_seconds=float(data.get("heartbeat_seconds") or 20.0),
         )
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return str(value) if value else None
