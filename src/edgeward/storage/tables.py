@@ -136,6 +136,7 @@ iam_policy_attachments = Table(
 # The tables of later areas live in their own modules on the same metadata; importing them here keeps
 # `tables.metadata` complete for migrations checks and wipes.
 from edgeward.storage import (  # noqa: E402, F401
+    tables_console,
     tables_decisions,
     tables_entities,
     tables_iot_certs,
