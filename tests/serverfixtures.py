@@ -101,6 +101,9 @@ def start_server(
     env: dict[str, str] | None = None,
 ) -> RunningServer:
     port = port or free_port()
+    extra_args = list(extra_args or [])
+    if "--mtls-port" not in extra_args:
+        extra_args += ["--mtls-port", "0"]  # tests that want the credentials listener ask for a free port
     args = [
         sys.executable,
         "-m",
@@ -114,13 +117,13 @@ def start_server(
         str(port),
         "--log-level",
         "warning",
-        *(extra_args or []),
+        *extra_args,
     ]
     if database_url:
         args += ["--database-url", database_url]
     log = open(data_dir.parent / f"{data_dir.name}.log", "wb")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process, backend, extra_args or [])
+    server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process, backend, extra_args)
     _wait_healthy(server, log.name)
     return server
 

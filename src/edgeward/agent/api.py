@@ -96,9 +96,16 @@ class ApiClient:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes, service: str
     ) -> http.client.HTTPResponse:
         signed = sign(
-            method, self._host, path, query, headers, body,
-            credentials=self._credentials(), region=self._region, service=service,
-        )  # fmt: skip
+            method,
+            self._host,
+            path,
+            query,
+            headers,
+            body,
+            credentials=self._credentials(),
+            region=self._region,
+            service=service,
+        )
         target = path + ("?" + "&".join(f"{k}={quote(v)}" for k, v in query.items()) if query else "")
         connection = self._connection()
         try:

@@ -118,9 +118,16 @@ class EdgeAgent:
         uploaded: list[str] = []
         for path in sorted(p for p in directory.iterdir() if p.is_file()):
             key = "/".join(
-                part for part in (prefix.strip("/"), self.settings.device_fleet_name, self.settings.device_name,
-                                  "capture", path.name) if part
-            )  # fmt: skip
+                part
+                for part in (
+                    prefix.strip("/"),
+                    self.settings.device_fleet_name,
+                    self.settings.device_name,
+                    "capture",
+                    path.name,
+                )
+                if part
+            )
             self.api.put_object(bucket, key, path.read_bytes())
             path.unlink()
             uploaded.append(f"s3://{bucket}/{key}")

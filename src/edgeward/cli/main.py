@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from edgeward import __version__
-from edgeward.cli import decisions, serve
+from edgeward.cli import ca, decisions, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(commands)
     decisions.add_parser(commands)
+    ca.add_parser(commands)
     return parser
 
 

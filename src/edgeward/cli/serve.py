@@ -29,8 +29,8 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--mtls-port",
         type=int,
-        default=DEFAULT_MTLS_PORT,
-        help=f"port of the mutual-TLS credentials provider ({DEFAULT_MTLS_PORT})",
+        default=None,
+        help=f"port of the mutual-TLS credentials provider ({DEFAULT_MTLS_PORT}; 0: none)",
     )
     parser.add_argument("--account-id", help="12-digit account id for a new installation (default: random)")
     parser.add_argument(
@@ -60,7 +60,8 @@ def config_from(args: argparse.Namespace) -> Config:
         data_dir=args.data_dir,
         host=args.host,
         port=args.port,
-        mtls_port=args.mtls_port,
+        mtls_port=DEFAULT_MTLS_PORT if args.mtls_port is None else args.mtls_port,
+        mtls_required=args.mtls_port is not None,
         account_id=args.account_id,
         database_url=args.database_url,
         workers=max(1, args.workers),
@@ -94,6 +95,7 @@ def banner(config: Config, account: str, created: bool) -> str:
     lines = [
         f"edgeward {__version__} — account {account}" + (" (new installation)" if created else ""),
         f"  endpoint:           {config.endpoint_url}",
+        f"  credentials (mTLS): {_credentials_endpoint(config)}",
         f"  admin credentials:  {creds}",
         f"  database:           {'PostgreSQL' if config.database_url else config.sqlite_path.resolve()}",
         "",
@@ -106,12 +108,18 @@ def banner(config: Config, account: str, created: bool) -> str:
     return "\n".join(lines)
 
 
+def _credentials_endpoint(config: Config) -> str:
+    if config.mtls_port <= 0:
+        return "off"
+    return f"https://{config.iot_endpoints()['iot:CredentialProvider']}/role-aliases/<alias>/credentials"
+
+
 def _serve(config: Config) -> int:
     import uvicorn
 
     os.environ[CONFIG_ENV] = config.to_env()
     uvicorn.run(
-        "edgeward.server.app:create_app",
+        "edgeward.server.mtls_app:create_app",
         factory=True,
         host=config.host,
         port=config.port,

@@ -11,7 +11,15 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"
 
 
 def _random(alphabet: str, length: int) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """`length` characters drawn uniformly from `alphabet` (at most 256 symbols), from one read of the OS's
+    random source: bytes at or above the largest multiple of the alphabet's size are dropped, so no symbol
+    is more likely than another."""
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    chars: list[str] = []
+    while len(chars) < length:
+        chars.extend(alphabet[byte % size] for byte in secrets.token_bytes(length + 8) if byte < limit)
+    return "".join(chars[:length])
 
 
 def access_key_id(temporary: bool = False) -> str:

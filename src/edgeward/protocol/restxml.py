@@ -4,7 +4,9 @@ The router has already matched the request to an operation and decoded its URI l
 (`route.uri_params`, where the greedy `{Key+}` label may hold `/`). Request bodies are either the raw payload
 (object bytes) or XML, read with defusedxml. Responses put header-bound members in headers and the rest in an
 XML document whose root is named as S3 names it. S3's own wire extras (aws-chunked bodies, checksums,
-streaming, virtual hosts) live elsewhere; a blob payload is plain bytes here.
+virtual hosts) live elsewhere; a blob payload in a request is plain bytes here (uploads stream around the
+codec). A payload the handler returns as a `BodyStream` (GetObject) becomes a `StreamingResponse`, which the
+server sends chunk by chunk; 206 when the output has a ContentRange; 304 carries no body.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import Element
@@ -19,6 +22,7 @@ from xml.etree.ElementTree import Element
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from edgeward.core.errors import ServiceError
+from edgeward.core.payload import BodyStream
 from edgeward.protocol import faults, xmlshape
 from edgeward.protocol.codec import ModelCodec, Route
 from edgeward.protocol.http import HttpRequest, HttpResponse
@@ -60,6 +64,13 @@ _ROOTS = {
 }
 # Operations whose document is a single element holding one member as text (botocore reads it with a handler).
 _TEXT_ROOTS = {"GetBucketLocation": "LocationConstraint"}
+
+
+@dataclass(slots=True)
+class StreamingResponse(HttpResponse):
+    """A response whose body is `stream` (`stream.length` bytes, `Content-Length` already set); `body` unused."""
+
+    stream: BodyStream | None = None
 
 
 class RestXmlCodec(ModelCodec):
@@ -182,6 +193,11 @@ class RestXmlCodec(ModelCodec):
                 status = int(value)
         if operation.name == "GetObject" and output.get("ContentRange"):
             status = 206  # a satisfied Range request; the model has no member for it
+        stream = _stream_payload(shape, output)
+        if stream is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(stream.length)))
+            return StreamingResponse(status, headers, b"", stream)
         body = self._response_body(operation, shape, output, headers)
         if _raw_payload(shape):
             # The bytes in hand decide the framing, whatever ContentLength the handler reported.
@@ -219,7 +235,9 @@ class RestXmlCodec(ModelCodec):
     def serialize_error(self, error: ServiceError, request_id: str, method: str = "") -> HttpResponse:
         """S3's `<Error>` document; empty for HEAD requests, whose responses carry no body."""
         headers = [("Content-Type", "application/xml"), *self._ids(request_id), *error.headers.items()]
-        if method.upper() == "HEAD":
+        if method.upper() == "HEAD" or error.status == 304:  # neither may carry a body
+            if error.status == 304:
+                headers = headers[1:]
             return HttpResponse(error.status, headers, b"")
         body = (
             f"{XML_DECLARATION}<Error>{xmlshape.error_elements(error)}"
@@ -315,6 +333,18 @@ def _list_item(shape: Shape, value: Any) -> str:
     if shape.type_name == "string" and ('"' in text or "," in text):
         return '"' + text.replace('"', '\\"') + '"'
     return text
+
+
+def _stream_payload(shape: Shape, output: dict[str, Any]) -> BodyStream | None:
+    """The output's raw payload when the handler returned it as a stream rather than bytes."""
+    payload = shape.serialization.get("payload")
+    if payload is None or shape.members[payload].type_name != "blob":
+        return None
+    value = output.get(payload)
+    if value is None or isinstance(value, (bytes, bytearray, memoryview, str)):
+        return None
+    stream: BodyStream = value
+    return stream
 
 
 def _has_content(body: bytes) -> bool:

@@ -9,6 +9,8 @@ method + path + query matched against every operation's `requestUri` template (r
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from functools import cache
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -20,6 +22,7 @@ from edgeward.protocol.uritemplate import RestIndex
 
 QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}
 _FORM = "application/x-www-form-urlencoded"
+_AWS_BUCKET_HOST = re.compile(r"^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$")
 _S3_NO_ROUTE = "The specified method is not allowed against this resource."
 
 
@@ -35,8 +38,8 @@ class RouteError(Exception):
 def resolve(request: HttpRequest, signing_service: str | None, *, bucket_from_host: str | None = None) -> Route:
     """The route of `request`, or RouteError.
 
-    `bucket_from_host` is the hook for virtual-hosted S3: the server, once it knows which hosts are bucket
-    hosts, passes the bucket and the path is read as `/<bucket><path>`. Nothing derives it from `Host` yet.
+    `bucket_from_host` is the bucket a virtual-hosted S3 request's Host named (see `bucket_from_host()`):
+    the path is then read as `/<bucket><path>`.
     """
     service = _service(request, signing_service)
     protocol = catalog.protocol_of(service)
@@ -48,6 +51,34 @@ def resolve(request: HttpRequest, signing_service: str | None, *, bucket_from_ho
     if bucket_from_host is not None and service == "s3":
         raw_path = "/" + quote(bucket_from_host, safe="") + raw_path
     return _rest_route(service, request, raw_path)
+
+
+def bucket_from_host(host: str, base_hosts: Collection[str]) -> str | None:
+    """The bucket a virtual-hosted-style `Host` names, or None for a path-style request.
+
+    `<bucket>.s3.amazonaws.com`, `<bucket>.s3.<region>.amazonaws.com` (and the older `s3-<region>` and
+    dual-stack forms) are always bucket hosts; otherwise `<bucket>.<base>` for each of `base_hosts` (the
+    installation's own names, e.g. `localhost` and its public host names). The port does not matter. An IP
+    address never names a bucket.
+    """
+    name = _host_name(host)
+    if not name or name[0] == "[" or name.replace(".", "").isdigit():
+        return None
+    found = _AWS_BUCKET_HOST.match(name)
+    if found:
+        return found.group(1)
+    for base in base_hosts:
+        base = base.lower().rstrip(".")
+        if base and name.endswith("." + base) and len(name) > len(base) + 1:
+            return name[: -len(base) - 1]
+    return None
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("["):  # IPv6 literal
+        return host
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def warm_up() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import lru_cache
 
+from edgeward.protocol import sigv2
 from edgeward.protocol.http import HttpRequest
 from edgeward.protocol.sigv4_canonical import (
     canonical_headers,
@@ -49,8 +50,8 @@ from edgeward.protocol.sigv4_read import (
     SignedRequest,
     amz_epoch,
     format_amz_date,
-    read_signature,
 )
+from edgeward.protocol.sigv4_read import read_signature as read_signature_v4
 
 __all__ = [
     "ALGORITHM",
@@ -72,6 +73,7 @@ __all__ = [
     "check_time",
     "clear_signing_key_cache",
     "content_sha256_mismatch",
+    "defer_payload_check",
     "expired_token",
     "format_amz_date",
     "malformed",
@@ -79,6 +81,7 @@ __all__ = [
     "read_signature",
     "signing_key",
     "unknown_key",
+    "verified_signing_key",
     "verify",
 ]
 
@@ -87,8 +90,18 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_PREFIX = "STREAMING-"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
+# Per-request facts `verify` leaves in `HttpRequest._cache` for the streaming upload path.
+_DEFERRED = "sigv4.payload_check_deferred"
+_SIGNING_KEY = "sigv4.verified_secret"
+
 SecretLookup = Callable[[SignedRequest], str]
 """Returns the secret access key for `signed.access_key_id`; raises `unknown_key()` / `expired_token()`."""
+
+
+def read_signature(request: HttpRequest) -> SignedRequest | None:
+    """The signature the request claims (SigV4, or S3's SigV2), or None if it carries no authentication."""
+    v2 = sigv2.read_signature(request)
+    return v2 if v2 is not None else read_signature_v4(request)
 
 
 def authenticate(request: HttpRequest, lookup: SecretLookup, now: float) -> SignedRequest:
@@ -114,12 +127,17 @@ def verify(
     With `check_content_sha256=False` a 64-hex `x-amz-content-sha256` is trusted for the signature and the
     caller must hash the (streamed) body itself, raising `content_sha256_mismatch()` on a difference.
     """
+    if signed.version == 2:
+        check_time(signed, now)
+        sigv2.verify(request, signed, secret_access_key)
+        return
     if signed.version != 4:
-        raise malformed("Only AWS Signature Version 4 is supported.", presigned=signed.presigned)
+        raise malformed("Only AWS Signature Versions 2 and 4 are supported.", presigned=signed.presigned)
     check_time(signed, now)
     payload_hash, source = _payload_hash(request, signed)
     _check_signature(request, signed, secret_access_key, payload_hash)
-    if source is _Payload.CLAIMED and check_content_sha256:
+    request._cache[_SIGNING_KEY] = (secret_access_key, signed.scope)
+    if source is _Payload.CLAIMED and check_content_sha256 and _DEFERRED not in request._cache:
         _check_claimed_hash(request, payload_hash)
     elif source is _Payload.LITERAL and not _unsigned_body_allowed(signed.service, payload_hash):
         raise AuthFailure(
@@ -129,6 +147,21 @@ def verify(
             presigned=signed.presigned,
             client_sha256=payload_hash,
         )
+
+
+def defer_payload_check(request: HttpRequest) -> None:
+    """The body of `request` streams past authentication (S3 uploads): `verify` checks the signature over the
+    claimed `x-amz-content-sha256` and leaves comparing it with the body to whoever reads the body."""
+    request._cache[_DEFERRED] = True
+
+
+def verified_signing_key(request: HttpRequest, signed: SignedRequest) -> bytes | None:
+    """The SigV4 signing key `verify` accepted `request` with (what chains aws-chunked chunk signatures), or
+    None when it has not verified one for this scope."""
+    found = request._cache.get(_SIGNING_KEY)
+    if not isinstance(found, tuple) or found[1] != signed.scope:
+        return None
+    return signing_key(found[0], signed.date, signed.region, signed.service)
 
 
 def _unsigned_body_allowed(service: str, payload_hash: str) -> bool:
@@ -142,6 +175,10 @@ def _unsigned_body_allowed(service: str, payload_hash: str) -> bool:
 
 def check_time(signed: SignedRequest, now: float) -> None:
     """The ±15-minute window for header signatures; X-Amz-Date + X-Amz-Expires for presigned ones."""
+    if signed.version == 2 and signed.presigned:
+        if now > signed.issued_at:  # a SigV2 URL carries only its expiry (see SignedRequest.amz_date)
+            raise _skew(signed, now, AuthFailureKind.PRESIGN_EXPIRED, "Request has expired")
+        return
     issued = signed.issued_at
     if issued > now + MAX_SKEW_SECONDS:
         raise _skew(

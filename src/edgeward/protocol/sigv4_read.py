@@ -45,7 +45,9 @@ class SignedRequest:
     presigned: bool
     security_token: str | None = None
     expires: int | None = None  # presigned lifetime in seconds
-    version: int = 4  # 2 is reserved for S3 SigV2 presigned URLs
+    version: int = 4  # 2: S3's SigV2 (`sigv2`); a presigned SigV2 URL's `amz_date` is its expiry
+    # SigV2 signs the bucket as part of the path: the bucket a virtual-hosted request's Host named.
+    virtual_bucket: str | None = None
 
     @property
     def issued_at(self) -> float:

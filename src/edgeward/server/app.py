@@ -11,10 +11,12 @@ from typing import Any
 
 from edgeward import __version__
 from edgeward.protocol.http import HttpRequest, HttpResponse
+from edgeward.protocol.restxml import StreamingResponse
 from edgeward.protocol.router import warm_up
 from edgeward.server.assembly import Service, assemble
 from edgeward.server.config import Config
 from edgeward.server.pipeline import Work
+from edgeward.server.streaming import ClientDisconnected, send_streaming, stage_upload
 from edgeward.server.writer import GroupWriter, WriterClosed
 
 Scope = MutableMapping[str, Any]
@@ -39,6 +41,7 @@ class EdgewardApp:
         self.service: Service | None = None
         self._executor: ThreadPoolExecutor | None = None  # PostgreSQL: requests run on these threads
         self._writer: GroupWriter | None = None  # SQLite: write requests are group-committed by this thread
+        self._io: ThreadPoolExecutor | None = None  # blob reads and writes of streamed bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -81,6 +84,8 @@ class EdgewardApp:
             self.service.close()  # flushes the decision log, then disposes of the database
         if self._executor is not None:
             self._executor.shutdown(wait=False)
+        if self._io is not None:
+            self._io.shutdown(wait=False)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.start()
@@ -89,13 +94,39 @@ class EdgewardApp:
         if scope["path"].startswith("/_edgeward/"):
             await _send(send, await self._internal(request, receive))
             return
+        if self.service.console is not None and _is_console(scope["path"], request):
+            await self.service.console(scope, receive, send)
+            return
+        if request.method == "PUT":  # only S3 uploads stream, and they are PUTs: route before the body
+            prepared = self.service.pipeline.prepare(request)
+            if isinstance(prepared, Work) and prepared.streams_body:
+                await self._upload(prepared, receive, send)
+                return
         try:
             request.body = await _read_body(receive, self.config.max_body_bytes)
         except BodyTooLarge as exc:
             request.body = exc.prefix
             await _send(send, self.service.pipeline.refuse_too_large(request, self.config.max_body_bytes))
             return
-        await _send(send, await self._handle(request))
+        response = await self._handle(request)
+        if isinstance(response, StreamingResponse):
+            await send_streaming(send, receive, response, request.method == "HEAD", self._io_executor())
+        else:
+            await _send(send, response)
+
+    async def _upload(self, work: Work, receive: Receive, send: Send) -> None:
+        """PutObject / UploadPart: authenticate, stream the body into the blob store, then run the handler."""
+        try:
+            refused = await stage_upload(work, receive, self._io_executor())
+        except ClientDisconnected:
+            log.info("client disconnected during upload %s %s; nothing kept", work.request.method, work.request.path)
+            return
+        await _send(send, refused if refused is not None else await self._run(work))
+
+    def _io_executor(self) -> ThreadPoolExecutor:
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=32, thread_name_prefix="edgeward-io")
+        return self._io
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         assert self.service is not None
@@ -109,6 +140,12 @@ class EdgewardApp:
         if prepared.read_only:
             return prepared.execute()
         return await self._write(prepared)
+
+    async def _run(self, work: Work) -> HttpResponse:
+        """A routed request's database work: on the thread pool (PostgreSQL) or the group writer (SQLite)."""
+        if self._executor is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, work.execute)
+        return await self._write(work)
 
     async def _write(self, work: Work) -> HttpResponse:
         """SQLite: a write request joins the writer's next batch (inline once the writer has stopped)."""
@@ -131,7 +168,21 @@ class EdgewardApp:
             self.service.reset()
             log.warning("dev mode: all state wiped by POST /_edgeward/reset")
             return _json(200, {"status": "reset"})
+        if path == "/_edgeward/ca.pem" and request.method in ("GET", "HEAD"):
+            from edgeward.server.ca import ca_bundle_response  # kept here: this method is the CA's one edit
+
+            return ca_bundle_response(self.config)
         return _json(404, {"message": f"No edgeward endpoint {request.method} {path}."})
+
+
+_SIGNED_QUERY = ("X-Amz-Signature=", "Signature=", "X-Amz-Credential=")
+
+
+def _is_console(path: str, request: HttpRequest) -> bool:
+    """The web console owns /console, for browsers: anything signed (an S3 bucket named `console`) is AWS's."""
+    if path != "/console" and not path.startswith("/console/"):
+        return False
+    return "authorization" not in request.headers and not any(key in request.query_string for key in _SIGNED_QUERY)
 
 
 def _request_from_scope(scope: Scope) -> HttpRequest:

@@ -1,4 +1,5 @@
-"""First start: data directory, key-encryption key, schema, the account, its administrator and credentials file."""
+"""First start: data directory, key-encryption key, schema, the account, its administrator and credentials file,
+and the certificate authority (created once, `ca.pem` rewritten on every start)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeward.core import ids
+from edgeward.server.ca import ensure_authorities
 from edgeward.server.config import Config
 from edgeward.services.iam.bootstrap import create_administrator
 from edgeward.storage.database import Database
 from edgeward.storage.repos import accounts, settings
+from edgeward.storage.repos.authorities import Authorities
 from edgeward.storage.secrets import SecretBox
 
 log = logging.getLogger("edgeward.bootstrap")
@@ -29,6 +32,7 @@ class Prepared:
     created: bool
     db: Database
     box: SecretBox
+    authorities: Authorities | None = None
 
 
 def prepare(config: Config) -> Prepared:
@@ -45,12 +49,14 @@ def prepare(config: Config) -> Prepared:
                 f"the database already belongs to account {existing}; "
                 f"--account-id {config.account_id} does not match it"
             )
-        return Prepared(account=existing, created=False, db=db, box=box)
-    account = config.account_id or ids.account_id()
-    if not ids.is_account_id(account):
-        raise BootstrapError(f"--account-id must be 12 digits, got {account!r}")
-    bootstrap_account(config, db, box, account_id=account, rewrite_credentials=True)
-    return Prepared(account=account, created=True, db=db, box=box)
+        account, created = existing, False
+    else:
+        account, created = config.account_id or ids.account_id(), True
+        if not ids.is_account_id(account):
+            raise BootstrapError(f"--account-id must be 12 digits, got {account!r}")
+        bootstrap_account(config, db, box, account_id=account, rewrite_credentials=True)
+    authorities = ensure_authorities(config, db, box)
+    return Prepared(account=account, created=created, db=db, box=box, authorities=authorities)
 
 
 def bootstrap_account(

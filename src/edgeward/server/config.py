@@ -19,6 +19,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     mtls_port: int = DEFAULT_MTLS_PORT
+    # True when the operator chose the port: then failing to listen on it stops the server. With the default
+    # port the API still serves and the failure is logged (e.g. a second server on the same machine).
+    mtls_required: bool = False
     account_id: str | None = None
     database_url: str | None = None
     workers: int = 1
@@ -56,12 +59,10 @@ class Config:
     def iot_endpoints(self) -> dict[str, str]:
         """`DescribeEndpoint` answers: host names that reach this installation, `host:port` unless 443."""
         api = _host_port(self.public_host, self.port)
-        return {
-            "iot:Data-ATS": api,
-            "iot:Data": api,
-            "iot:Jobs": api,
-            "iot:CredentialProvider": _host_port(self.public_host, self.mtls_port),
-        }
+        endpoints = {"iot:Data-ATS": api, "iot:Data": api, "iot:Jobs": api}
+        if self.mtls_port > 0:  # --mtls-port 0: no credentials listener
+            endpoints["iot:CredentialProvider"] = _host_port(self.public_host, self.mtls_port)
+        return endpoints
 
     def to_env(self) -> str:
         data = asdict(self)

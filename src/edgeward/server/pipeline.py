@@ -1,10 +1,18 @@
-"""One request, end to end: route, authenticate, parse, authorize + handle in a transaction, serialize."""
+"""One request, end to end: route, authenticate, parse, authorize + handle in a transaction, serialize.
+
+S3 uploads (PutObject, UploadPart) differ in one way: their body streams. The server authenticates them from
+the headers first (`authenticate_upload`, before a byte of the body is read), stages the body into the blob
+store (`server.streaming`), and only then runs the handler with `params["Body"]` a `StagedBody`. A staged
+blob whose request fails, or whose transaction does not commit, is deleted again; callables a handler puts in
+`ctx.extras["after_commit"]` (blobs no longer referenced) run only after its transaction committed.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,14 +20,23 @@ from sqlalchemy import Connection
 
 from edgeward.core import ids
 from edgeward.core.errors import ServiceError, internal_error, not_implemented
+from edgeward.core.payload import StagedBody
 from edgeward.core.principal import Principal
 from edgeward.protocol import faults
 from edgeward.protocol.auth_errors import auth_error
+from edgeward.protocol.awschunked import ChunkSigning
 from edgeward.protocol.codec import Codec, Route
 from edgeward.protocol.codecs import codec_for
 from edgeward.protocol.http import HttpRequest, HttpResponse
-from edgeward.protocol.router import RouteError, resolve
-from edgeward.protocol.sigv4 import AuthFailure, SignedRequest, missing, read_signature
+from edgeward.protocol.router import RouteError, bucket_from_host, resolve
+from edgeward.protocol.sigv4 import (
+    AuthFailure,
+    SignedRequest,
+    defer_payload_check,
+    missing,
+    read_signature,
+    verified_signing_key,
+)
 from edgeward.server.authn import Authenticator, root_principal
 from edgeward.services.context import Authorizer, Context, Handler
 from edgeward.services.errors import unauthorized_handler
@@ -30,6 +47,10 @@ from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
 
 log = logging.getLogger("edgeward.request")
+
+# Operations whose request body streams into the blob store instead of being read into memory.
+STREAMING_UPLOADS = frozenset({("s3", "PutObject"), ("s3", "UploadPart")})
+AfterCommit = Callable[[], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,8 @@ class Pipeline:
     dev: bool = False
     endpoints: Mapping[str, str] = field(default_factory=dict)
     blobs: BlobStore | None = None
+    # Host names under which `<bucket>.<name>` addresses a bucket (virtual-hosted-style S3), besides AWS's own.
+    bucket_hosts: tuple[str, ...] = ("localhost",)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """The whole request inline: its own read-only or write transaction, committed before the reply."""
@@ -57,13 +80,31 @@ class Pipeline:
         service = "s3"
         try:
             signed, failure = _read_signature(request)
-            route = resolve(request, signed.service if signed else None)
+            bucket = bucket_from_host(request.host, self.bucket_hosts)
+            route = resolve(request, signed.service if signed else None, bucket_from_host=bucket)
             service = route.service
             if failure is not None:
                 raise auth_error(service, failure)
+            if bucket is not None and signed is not None and signed.version == 2:
+                signed = dataclasses.replace(signed, virtual_bucket=bucket)
         except Exception as exc:
             return self.failure(exc, request, service, request_id)
         return Work(self, request, request_id, route, signed, is_read_only(route.service, route.operation))
+
+    def authenticate_upload(self, work: Work) -> ChunkSigning | None:
+        """A streaming upload's authentication, from its headers alone, in a short read transaction of its
+        own; the principal is kept on `work`. Returns what chains the chunk signatures of a signed
+        aws-chunked body. Raises the request's error."""
+        request, signed = work.request, work.signed
+        now = time.time()
+        defer_payload_check(request)  # the body's SHA-256 is compared while it streams
+        with self.db.read() as conn:
+            work.principal = self._authenticate(conn, request, work.route, signed, now)
+        work._now = now
+        if signed is None or signed.version != 4 or self.dev:
+            return None
+        key = verified_signing_key(request, signed)
+        return None if key is None else ChunkSigning(key, signed.amz_date, signed.scope, signed.signature)
 
     def failure(self, exc: BaseException, request: HttpRequest, service: str, request_id: str) -> HttpResponse:
         """The error response for what a request raised, in its protocol; anything unexpected is logged."""
@@ -84,24 +125,32 @@ class Pipeline:
         """A body over the limit: answered in the protocol of the service it was meant for."""
         signed, _ = _read_signature(request)
         try:
-            service = resolve(request, signed.service if signed else None).service
+            bucket = bucket_from_host(request.host, self.bucket_hosts)
+            service = resolve(request, signed.service if signed else None, bucket_from_host=bucket).service
         except RouteError as exc:
             service = exc.service
         return _error(codec_for(service), faults.too_large(service, limit), ids.request_id(), request.method)
 
-    def perform(
-        self, conn: Connection, request: HttpRequest, route: Route, signed: SignedRequest | None, request_id: str
-    ) -> tuple[dict[str, Any], float]:
-        """Authentication, parsing and the handler, all on `conn` (the request's transaction or savepoint);
-        returns the output and the time the request was authenticated at."""
-        now = time.time()
-        principal = self._authenticate(conn, request, route, signed, now)
+    def run_handler(
+        self,
+        conn: Connection,
+        request: HttpRequest,
+        route: Route,
+        signed: SignedRequest | None,
+        request_id: str,
+        principal: Principal,
+        staged: StagedBody | None = None,
+    ) -> tuple[dict[str, Any], list[AfterCommit]]:
+        """Parsing and the handler for an authenticated request; `staged` is a streamed upload's body.
+        Returns the output and what the handler asked to run once its transaction has committed."""
         params = codec_for(route.service).parse(route, request)
+        if staged is not None:
+            params["Body"] = staged
         handler = handler_for(route.service, route.operation)
         if handler is None:
             raise not_implemented(route.service, route.operation)
-        region = signed.region if signed else self.default_region
-        return self._run(conn, handler, principal, route, params, region, request, request_id), now
+        region = signed.region if signed is not None and signed.region else self.default_region
+        return self._run(conn, handler, principal, route, params, region, request, request_id)
 
     def after_commit(self, signed: SignedRequest | None, now: float) -> None:
         if signed is not None and not self.dev:
@@ -129,7 +178,7 @@ class Pipeline:
         region: str,
         request: HttpRequest,
         request_id: str,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], list[AfterCommit]]:
         ctx = Context(
             principal=principal,
             region=region,
@@ -149,7 +198,7 @@ class Pipeline:
             log.error("handler %s:%s made no authorization check", route.service, route.operation)
             raise unauthorized_handler(route.service, route.operation)
         note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
-        return output
+        return output, list(ctx.extras.get("after_commit", ()))
 
 
 @dataclass(slots=True)
@@ -164,8 +213,16 @@ class Work:
     route: Route
     signed: SignedRequest | None
     read_only: bool
+    principal: Principal | None = None  # set when authenticated before the body was read (uploads)
+    staged: StagedBody | None = None  # a streamed upload's body, already in the blob store
     _output: dict[str, Any] = field(default_factory=dict)
     _now: float = 0.0
+    _after_commit: list[AfterCommit] = field(default_factory=list)
+    _committed: bool = False
+
+    @property
+    def streams_body(self) -> bool:
+        return (self.route.service, self.route.operation) in STREAMING_UPLOADS
 
     def execute(self) -> HttpResponse:
         """One connection per request: reads in a read-only transaction, anything else in one write
@@ -181,10 +238,22 @@ class Work:
     def run(self, conn: Connection) -> None:
         """Everything that touches the database, in `conn`'s current transaction; raises what the request
         fails with (the caller rolls its transaction or savepoint back)."""
-        self._output, self._now = self.pipeline.perform(conn, self.request, self.route, self.signed, self.request_id)
+        pipeline = self.pipeline
+        if self.principal is None:
+            self._now = time.time()
+            self.principal = pipeline._authenticate(conn, self.request, self.route, self.signed, self._now)
+        self._output, self._after_commit = pipeline.run_handler(
+            conn, self.request, self.route, self.signed, self.request_id, self.principal, self.staged
+        )
 
     def finish(self) -> HttpResponse:
-        """After the commit: record the key's use, then build the reply."""
+        """After the commit: the handler's after-commit steps, the key's use, then the reply."""
+        self._committed = True
+        for step in self._after_commit:
+            try:
+                step()
+            except Exception:  # the request succeeded; a leftover blob is the orphan sweep's to find
+                log.warning("an after-commit step of request %s failed", self.request_id, exc_info=True)
         try:
             self.pipeline.after_commit(self.signed, self._now)
             return codec_for(self.route.service).serialize(self.route, self._output, self.request_id)
@@ -192,7 +261,20 @@ class Work:
             return self.failed(exc)
 
     def failed(self, exc: BaseException) -> HttpResponse:
+        if self.staged is not None and not self._committed:
+            self.discard_staged()
         return self.pipeline.failure(exc, self.request, self.route.service, self.request_id)
+
+    def discard_staged(self) -> None:
+        """Delete the staged blob of a request that did not commit (no row can refer to it)."""
+        staged, blobs = self.staged, self.pipeline.blobs
+        self.staged = None
+        if staged is None or blobs is None:
+            return
+        try:
+            blobs.delete(staged.blob_id)
+        except Exception:
+            log.warning("could not delete the staged blob of request %s", self.request_id, exc_info=True)
 
 
 def _read_signature(request: HttpRequest) -> tuple[SignedRequest | None, AuthFailure | None]:

@@ -8,6 +8,9 @@ plus whatever else is waiting (up to `max_batch`, never waiting for more), opens
 work and gets its own error response — then COMMITs once. Only after the COMMIT are the replies built and
 the requests' futures resolved: nothing is acknowledged before it is durable. When the COMMIT fails, every
 request of the batch gets an error (those that had succeeded: InternalFailure), never a success.
+Post-commit steps (a handler's `ctx.extras["after_commit"]` callables, e.g. deleting the blobs of replaced S3
+objects) run in `finish`, so never for a request whose savepoint or batch rolled back; `failed` instead undoes
+what lives outside the database (an upload's staged blob).
 
 At most `capacity` requests are queued or running; further ones wait for a slot (backpressure).
 

@@ -11,7 +11,8 @@ Also here: `check_pass_role` (the `iam:PassRole` permission services check when 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from edgeward.core import arn as arns
@@ -105,6 +106,18 @@ def authorize_with(
         resource_policy=resource_policy,
     )
     _conclude(ctx, action, resource, decision)
+    ctx.authorized = True
+
+
+def authorize_own_device(ctx: Context, action: str, resource: str, *, own: Callable[[], bool], why: str) -> None:
+    """IAM decides; where it is silent (no statement allows, none denies), a device acting for itself with the
+    credentials the credentials provider issued for its own IoT thing is allowed too (`own()` says whether it
+    is). An explicit Deny still wins. Seed 001's fleet role grants only S3, yet its device sends heartbeats."""
+    decision = _decide(ctx, action, resource, {})
+    if not decision.allowed and not decision.explicit_deny and own():
+        decisions.record(ctx, action, resource, replace(decision, allowed=True, decided_by=None, matched=()), why)
+    else:
+        _conclude(ctx, action, resource, decision)
     ctx.authorized = True
 
 

@@ -172,7 +172,9 @@ def to_row(entry: Entry) -> dict[str, Any]:
     policy_id = (matched.source_id or None) if matched is not None else None
     statement = statement_label(matched) if matched is not None else None
     if decision.allowed:
-        if ptype is None:
+        if message:
+            reason = message
+        elif ptype is None:
             reason = "allowed: the account root"
         else:
             by = policy_id or f"a {ptype.value}"

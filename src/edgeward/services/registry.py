@@ -41,7 +41,6 @@ _WRITING_READS: frozenset[tuple[str, str]] = frozenset(
     {
         ("sts", "GetSessionToken"),
         ("sts", "GetFederationToken"),
-        ("iot", "DescribeEndpoint"),  # creates the installation's endpoint on first call
     }
 )
 

@@ -3,6 +3,9 @@
 A blob is written once through a `BlobWriter` (`write` ... `commit` → its id, or `abort`), read as chunks,
 and deleted. Ids are random (never derived from object keys), so no key can name a path outside the store.
 `commit` returns only once the bytes are durable (fsync of file and directory).
+
+`stale(cutoff)` lists blobs (finished or not) created before `cutoff`: the orphan sweep
+(`services/s3/sweep.py`) deletes those no database row refers to. The PostgreSQL store is `blobs_pg`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ class BlobStore(Protocol):
         """Bytes `start`..`end` (exclusive; None = to the end) in chunks of at most CHUNK."""
         ...
 
-    def delete(self, blob_id: str) -> None: ...
+    def delete(self, blob_id: str) -> None:
+        """Remove the blob (finished or still being written); a missing blob is not an error."""
+        ...
+
+    def stale(self, cutoff: float) -> Iterator[str]:
+        """Ids of blobs created before `cutoff` (a POSIX timestamp), finished or abandoned mid-write."""
+        ...
 
 
 def new_blob_id() -> str:
@@ -71,7 +80,7 @@ class FileBlobStore:
         (root / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def path(self, blob_id: str) -> Path:
-        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+        if not _is_blob_id(blob_id):
             raise ValueError(f"not a blob id: {blob_id!r}")
         return self.root / blob_id[:2] / blob_id
 
@@ -92,6 +101,26 @@ class FileBlobStore:
 
     def delete(self, blob_id: str) -> None:
         self.path(blob_id).unlink(missing_ok=True)
+        (self.root / "tmp" / blob_id).unlink(missing_ok=True)
+
+    def stale(self, cutoff: float) -> Iterator[str]:
+        for directory in self.root.iterdir():
+            if not directory.is_dir():
+                continue
+            for entry in os.scandir(directory):
+                if _is_blob_id(entry.name) and _modified(entry) < cutoff:
+                    yield entry.name
+
+
+def _modified(entry: os.DirEntry[str]) -> float:
+    try:
+        return entry.stat().st_mtime
+    except FileNotFoundError:  # deleted since the directory was read
+        return float("inf")
+
+
+def _is_blob_id(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
 
 
 def _fsync_dir(path: Path) -> None:

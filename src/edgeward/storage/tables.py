@@ -138,6 +138,7 @@ iam_policy_attachments = Table(
 from edgeward.storage import (  # noqa: E402, F401
     tables_console,
     tables_decisions,
+    tables_deeplens,
     tables_entities,
     tables_iot_certs,
     tables_iot_policies,
@@ -146,5 +147,6 @@ from edgeward.storage import (  # noqa: E402, F401
     tables_policies,
     tables_s3,
     tables_sagemaker,
+    tables_sagemaker_deploy,
     tables_sessions,
 )

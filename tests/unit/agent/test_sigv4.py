@@ -20,8 +20,9 @@ CREDS = Credentials("ASIAEXAMPLEEXAMPLE01", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMP
 def botocore_authorization(method: str, url: str, body: bytes, service: str, headers: dict[str, str]) -> str:
     request = AWSRequest(method=method, url=url, data=body, headers=headers)
     auth_class = S3SigV4Auth if service == "s3" else SigV4Auth
-    auth = auth_class(BotoCredentials(CREDS.access_key_id, CREDS.secret_access_key, CREDS.session_token), service,
-                      "us-west-2")  # fmt: skip
+    auth = auth_class(
+        BotoCredentials(CREDS.access_key_id, CREDS.secret_access_key, CREDS.session_token), service, "us-west-2"
+    )
     if service == "s3":
         request.context["payload_signing_enabled"] = True
     with mock.patch("botocore.auth.get_current_datetime", return_value=WHEN.replace(tzinfo=None)):
@@ -39,8 +40,16 @@ def botocore_authorization(method: str, url: str, body: bytes, service: str, hea
 )
 def test_signature_matches_botocore(method: str, path: str, service: str, body: bytes, headers: dict[str, str]) -> None:
     ours = sign(
-        method, "127.0.0.1:4566", path, {}, headers, body,
-        credentials=CREDS, region="us-west-2", service=service, now=WHEN,
-    )  # fmt: skip
+        method,
+        "127.0.0.1:4566",
+        path,
+        {},
+        headers,
+        body,
+        credentials=CREDS,
+        region="us-west-2",
+        service=service,
+        now=WHEN,
+    )
     expected = botocore_authorization(method, f"http://127.0.0.1:4566{path}", body, service, headers)
     assert ours["authorization"] == expected

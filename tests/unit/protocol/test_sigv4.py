@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import boto3
 import botocore.auth
+import botocore.crt.auth
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 from botocore.config import Config
@@ -43,6 +44,12 @@ NOW = float(calendar.timegm(SIGNED_AT.utctimetuple()))
 def frozen_signing_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore signs with SIGNED_AT; tests verify at NOW unless they move the clock."""
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: SIGNED_AT.replace(tzinfo=None))
+    # With awscrt installed botocore signs with the CRT signer, which reads the clock through its own module.
+    monkeypatch.setattr(
+        botocore.crt.auth,
+        "get_current_datetime",
+        lambda remove_tzinfo=True: SIGNED_AT.replace(tzinfo=None) if remove_tzinfo else SIGNED_AT,
+    )
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -55,6 +62,9 @@ def to_http(prepared: AWSPreparedRequest) -> HttpRequest:
     for name, value in prepared.headers.items():
         text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
         lowered = name.lower()
+        if lowered == "host":  # botocore's CRT signer sets Host itself
+            headers[lowered] = text
+            continue
         headers[lowered] = f"{headers[lowered]},{text}" if lowered in headers else text
     return HttpRequest(prepared.method, parts.path or "/", parts.query, headers, _body(prepared.body))
 

@@ -8,11 +8,21 @@ OPERATIONS: dict[str, Handler] = {}
 
 
 def _merge() -> None:
-    from edgeward.services.s3 import buckets_ops, multipart_ops, objects_ops
+    from edgeward.services.s3 import (
+        buckets_ops,
+        copy_ops,
+        listing_ops,
+        multipart_ops,
+        objects_ops,
+        policy_ops,
+    )
 
     for module in (
         buckets_ops,
+        policy_ops,
         objects_ops,
+        copy_ops,
+        listing_ops,
         multipart_ops,
     ):
         for name, handler in module.OPERATIONS.items():

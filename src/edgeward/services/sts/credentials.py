@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,19 @@ class Credentials:
             "SessionToken": self.session_token,
             "Expiration": self.expiration,
         }
+
+
+_SWEEP_EVERY_S = 30.0
+_last_sweep = [-_SWEEP_EVERY_S]
+
+
+def _sweep_due() -> bool:
+    """At most one sweep of expired sessions per process every `_SWEEP_EVERY_S`: issuing stays one INSERT."""
+    now = time.monotonic()
+    if now - _last_sweep[0] < _SWEEP_EVERY_S:
+        return False
+    _last_sweep[0] = now
+    return True
 
 
 def new_session_token() -> str:
@@ -92,6 +106,7 @@ def issue_credentials(
         context=dict(context or {}),
         mfa=mfa,
     )
-    sessions.delete_expired(conn, issued_at - EXPIRED_KEPT)
+    if _sweep_due():
+        sessions.delete_expired(conn, issued_at - EXPIRED_KEPT)
     sessions.create_session(conn, box, session)
     return Credentials(session.access_key_id, session.secret, session.token, expires_at)

@@ -117,26 +117,30 @@ def create_session(conn: Connection, box: SecretBox, session: NewSession) -> Non
     if session.kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     conn.execute(
-        insert(sts_sessions).values(
-            access_key_id=session.access_key_id,
-            account_id=session.account,
-            kind=session.kind,
-            secret_ciphertext=box.encrypt(session.secret.encode("ascii"), secret_context(session.access_key_id)),
-            token_sha256=token_sha256(session.token),
-            role_id=session.role_id,
-            user_id=session.user_id,
-            session_name=session.session_name,
-            source_identity=session.source_identity,
-            session_policy=session.session_policy,
-            session_policy_arns=list(session.session_policy_arns),
-            tags=dict(session.tags),
-            transitive_tag_keys=list(session.transitive_tag_keys),
-            context=dict(session.context),
-            mfa=session.mfa,
-            issued_at=session.issued_at,
-            expires_at=session.expires_at,
-        )
+        _INSERT,
+        {
+            "access_key_id": session.access_key_id,
+            "account_id": session.account,
+            "kind": session.kind,
+            "secret_ciphertext": box.encrypt(session.secret.encode("ascii"), secret_context(session.access_key_id)),
+            "token_sha256": token_sha256(session.token),
+            "role_id": session.role_id,
+            "user_id": session.user_id,
+            "session_name": session.session_name,
+            "source_identity": session.source_identity,
+            "session_policy": session.session_policy,
+            "session_policy_arns": list(session.session_policy_arns),
+            "tags": dict(session.tags),
+            "transitive_tag_keys": list(session.transitive_tag_keys),
+            "context": dict(session.context),
+            "mfa": session.mfa,
+            "issued_at": session.issued_at,
+            "expires_at": session.expires_at,
+        },
     )
+
+
+_INSERT = insert(sts_sessions)  # built once: the credentials provider issues a session per exchange
 
 
 def delete_expired(conn: Connection, before: datetime, limit: int = SWEEP_LIMIT) -> int:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -19,8 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "pki_authorities",
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("key_ciphertext", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('root', 'issuing')", name=op.f("ck_pki_authorities_kind")),
+        sa.PrimaryKeyConstraint("kind", name=op.f("pk_pki_authorities")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("pki_authorities")
