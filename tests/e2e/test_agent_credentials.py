@@ -98,7 +98,7 @@ def test_container_endpoint_serves_boto3(provider: Provider, device: Device, tmp
     try:
         assert process.stdout is not None
         exports = dict(
-            re.match(r"export (\w+)=(.*)", process.stdout.readline().strip()).groups()  # type: ignore[union-attr]
+            re.match(r"export (\w+)=(.*)", process.stdout.readline().strip()).groups()  # type: ignore[union-attr, misc]
             for _ in range(2)
         )
         os.environ.update(exports)  # how a device's SDKs find the endpoint

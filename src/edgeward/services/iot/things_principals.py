@@ -27,7 +27,9 @@ NON_EXCLUSIVE = "NON_EXCLUSIVE_THING"
 def attach_thing_principal(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     name = params["thingName"]
     thing = require_thing(ctx, "iot:AttachThingPrincipal", name)
-    principal = known_principal(ctx, params["principal"])
+    # The certificate's row stays locked until commit: a concurrent DeleteCertificate (which refuses a
+    # certificate with things attached) waits for this attach instead of deleting under it.
+    principal = known_principal(ctx, params["principal"], lock=True)
     principal_type = params.get("thingPrincipalType") or NON_EXCLUSIVE
     _check_exclusivity(ctx, name, principal, principal_type)
     try:
@@ -37,7 +39,7 @@ def attach_thing_principal(ctx: Context, params: dict[str, Any]) -> dict[str, An
     return {}
 
 
-def known_principal(ctx: Context, principal: str) -> str:
+def known_principal(ctx: Context, principal: str, *, lock: bool = False) -> str:
     """The principal as stored: a certificate ARN becomes the certificate's own ARN (ResourceNotFound when the
     account has no such certificate); anything else stays as given."""
     try:
@@ -48,7 +50,7 @@ def known_principal(ctx: Context, principal: str) -> str:
         return principal
     certificate_id = parsed.resource.removeprefix("cert/")
     found = (
-        iot_certificates.get_account_certificate(ctx.conn, ctx.account, certificate_id)
+        iot_certificates.get_account_certificate(ctx.conn, ctx.account, certificate_id, lock=lock)
         if parsed.account == ctx.account
         else None
     )
