@@ -31,30 +31,16 @@ class Browser:
         return self.post(form_action, {"csrf": csrf_of(html), **fields})
 
     def sign_in_with_key(self, key_id: str, secret: str) -> tuple[int, str]:
-        _status, html = self.get("/console/signin")
-        token = re.search(r'name="signin_token" value="([^"]+)"', html)
-        assert token, html
-        fields = {
-            "signin_token": token.group(1),
-            "method": "access-key",
-            "access_key_id": key_id,
-            "secret_access_key": secret,
-            "next": "/console/",
-        }
-        return self.post("/console/signin", fields)
+        return self._sign_in({"method": "access-key", "access_key_id": key_id, "secret_access_key": secret})
 
     def sign_in_with_password(self, user: str, password: str) -> tuple[int, str]:
+        return self._sign_in({"method": "password", "user_name": user, "password": password})
+
+    def _sign_in(self, fields: dict[str, str]) -> tuple[int, str]:
         _status, html = self.get("/console/signin")
         token = re.search(r'name="signin_token" value="([^"]+)"', html)
         assert token, html
-        fields = {
-            "signin_token": token.group(1),
-            "method": "password",
-            "user_name": user,
-            "password": password,
-            "next": "/console/",
-        }
-        return self.post("/console/signin", fields)
+        return self.post("/console/signin", {"signin_token": token.group(1), "next": "/console/", **fields})
 
     def _open(self, request: urllib.request.Request) -> tuple[int, str]:
         try:

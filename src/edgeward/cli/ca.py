@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from edgeward.cli.decisions import database_url
+from edgeward.cli.where import add_database_options, database_url
 from edgeward.storage.database import Database
 from edgeward.storage.repos.authorities import KINDS, sealed_authorities
 
@@ -26,14 +26,7 @@ def add_parser(commands: Any) -> None:
         help="print the CA bundle (root then issuing CA), the same as <data-dir>/ca.pem",
         description="Print the CA bundle: give it to curl --cacert, openssl verify -CAfile, or your devices.",
     )
-    where = export.add_mutually_exclusive_group()
-    where.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="the server's data directory (default: $EDGEWARD_DATA_DIR or ./edgeward-data)",
-    )
-    where.add_argument("--database-url", default=None, help="PostgreSQL URL (default: $EDGEWARD_DATABASE_URL)")
+    add_database_options(export)
     export.add_argument("--out", type=Path, default=None, help="write the bundle to this file instead of stdout")
     export.set_defaults(run=run_export)
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgeward.cli.where import add_database_options, database_url
 from edgeward.core import clock
-from edgeward.storage.database import Database, sqlite_url
+from edgeward.storage.database import Database
 from edgeward.storage.repos.decisions import DecisionRecord, query_decisions
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -33,14 +32,7 @@ def add_parser(commands: Any) -> None:
         help="show recent authorization decisions (why was a request denied?)",
         description="Recent authorization decisions, newest first. Reads the database directly.",
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="the server's data directory (default: $EDGEWARD_DATA_DIR or ./edgeward-data)",
-    )
-    where.add_argument("--database-url", default=None, help="PostgreSQL URL (default: $EDGEWARD_DATABASE_URL)")
+    add_database_options(parser)
     parser.add_argument("--principal", help="caller ARN, or its last part (user name, role session name)")
     parser.add_argument("--action", help="e.g. iam:GetUser (case-insensitive)")
     parser.add_argument("--denied", action="store_true", help="denials only")
@@ -70,18 +62,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
-
-
-def database_url(args: argparse.Namespace) -> str:
-    """The URL to read: --database-url, --data-dir, then the environment, as `edgeward serve` does."""
-    if args.database_url:
-        return str(args.database_url)
-    if args.data_dir is None and os.environ.get("EDGEWARD_DATABASE_URL"):
-        return os.environ["EDGEWARD_DATABASE_URL"]
-    data_dir = args.data_dir or Path(os.environ.get("EDGEWARD_DATA_DIR", "edgeward-data"))
-    if not (data_dir / "edgeward.db").is_file():
-        raise LookupError(f"no edgeward database in {data_dir} (give --data-dir or --database-url)")
-    return sqlite_url(data_dir)
 
 
 def run(args: argparse.Namespace) -> int:

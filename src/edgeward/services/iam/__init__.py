@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from edgeward.services.context import Handler
+from edgeward.services.iam import entities_ops, policies_ops
+from edgeward.services.operations import merged
 
-OPERATIONS: dict[str, Handler] = {}
-
-
-def _merge() -> None:
-    from edgeward.services.iam import entities_ops, policies_ops
-
-    for module in (entities_ops, policies_ops):
-        for name, handler in module.OPERATIONS.items():
-            if name in OPERATIONS:
-                raise RuntimeError(f"IAM operation {name} registered twice")
-            OPERATIONS[name] = handler
-
-
-_merge()
+OPERATIONS = merged("IAM", entities_ops.OPERATIONS, policies_ops.OPERATIONS)

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from edgeward.services.context import Handler
+from edgeward.services.operations import merged
+from edgeward.services.s3 import buckets_ops, copy_ops, listing_ops, multipart_ops, objects_ops, policy_ops
 
-OPERATIONS: dict[str, Handler] = {}
-
-
-def _merge() -> None:
-    from edgeward.services.s3 import (
-        buckets_ops,
-        copy_ops,
-        listing_ops,
-        multipart_ops,
-        objects_ops,
-        policy_ops,
-    )
-
-    for module in (
-        buckets_ops,
-        policy_ops,
-        objects_ops,
-        copy_ops,
-        listing_ops,
-        multipart_ops,
-    ):
-        for name, handler in module.OPERATIONS.items():
-            if name in OPERATIONS:
-                raise RuntimeError(f"S3 operation {name} registered twice")
-            OPERATIONS[name] = handler
-
-
-_merge()
+OPERATIONS = merged(
+    "S3",
+    buckets_ops.OPERATIONS,
+    policy_ops.OPERATIONS,
+    objects_ops.OPERATIONS,
+    copy_ops.OPERATIONS,
+    listing_ops.OPERATIONS,
+    multipart_ops.OPERATIONS,
+)

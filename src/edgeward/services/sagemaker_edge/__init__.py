@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from edgeward.services.context import Handler
+from edgeward.services.operations import merged
+from edgeward.services.sagemaker_edge import edge_ops
 
-OPERATIONS: dict[str, Handler] = {}
-
-
-def _merge() -> None:
-    from edgeward.services.sagemaker_edge import edge_ops
-
-    for module in (edge_ops,):
-        for name, handler in module.OPERATIONS.items():
-            if name in OPERATIONS:
-                raise RuntimeError(f"sagemaker-edge operation {name} registered twice")
-            OPERATIONS[name] = handler
-
-
-_merge()
+OPERATIONS = merged("sagemaker-edge", edge_ops.OPERATIONS)
