@@ -15,7 +15,9 @@ from botocore.config import Config
 REGION = "us-east-1"
 SIGNED_PER_READ = 64  # distinct signed requests every wrk thread cycles through on a read
 KEYS_PER_USER = 2  # IAM's quota
-DROPPED_HEADERS = frozenset({"content-length"})  # wrk sets it from the body
+# wrk sets Content-Length from the body; Host is set from the URL below (botocore's prepared request may carry
+# its own lower-case `host` too, and two Host headers would no longer match the signature).
+DROPPED_HEADERS = frozenset({"content-length", "host"})
 _CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 Params = dict[str, Any]

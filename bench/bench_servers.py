@@ -136,6 +136,13 @@ def _edgeward_version() -> str:
     return version("edgeward")
 
 
+def _quiet_start_options() -> list[str]:
+    """No pool of pre-generated RSA keys (CreateKeysAndCertificate's): each worker would spend its first
+    minute or so filling it, and the benchmark would measure that. Only where `serve` has the option."""
+    shown = subprocess.run([*_edgeward_command(), "serve", "--help"], capture_output=True, text=True, check=False)
+    return ["--key-pool-size", "0"] if "--key-pool-size" in shown.stdout else []
+
+
 @contextmanager
 def edgeward(work_dir: Path) -> Iterator[Server]:
     """`edgeward serve --workers 2` with a fresh data directory under work_dir."""
@@ -155,6 +162,7 @@ def edgeward(work_dir: Path) -> Iterator[Server]:
         str(EDGEWARD_WORKERS),
         "--log-level",
         "warning",
+        *_quiet_start_options(),
     ]
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process(argv, dict(os.environ), log_path) as proc:

@@ -6,8 +6,9 @@ edgeward (`--workers 2`, SQLite), next to moto's in-process figures for the same
 
 edgeward: `--clients` client processes (boto3, one client each, no GIL shared) start together at a barrier
 and split `--count` calls; the rate is calls / (last finish - first start), with latency percentiles. Before
-the keys burst, a few calls start each worker's key pool and the script waits `--pool-wait` seconds for it
-to fill, because a burst is what the pool exists for. The CSRs (half RSA-2048, half EC P-256, each with its
+the keys burst, the script waits (at most `--pool-wait` seconds) for the workers' key pools, which start
+filling when the workers start (`edgeward serve --key-pool-size`, 1000 by default, split across workers), to
+be full, because a burst is what the pool exists for. The CSRs (half RSA-2048, half EC P-256, each with its
 own common name) are made before timing. Client processes share the machine's cores with the server, so on a
 small machine the figures are a floor.
 
@@ -27,6 +28,7 @@ import argparse
 import dataclasses
 import json
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -133,12 +135,19 @@ def burst(server: Server, operation: str, count: int, clients: int, csrs: list[s
     ]
     for process in processes:
         process.start()
+    cpu_before = _group_cpu_seconds(server.pgid)
     parts = [results.get(timeout=600) for _ in processes]
+    cpu = _group_cpu_seconds(server.pgid) - cpu_before
     for process in processes:
         process.join()
     elapsed = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     latencies = [x for p in parts for x in p["latencies"]]
-    return summary(count, elapsed, latencies, sum(p["failures"] for p in parts))
+    figures = summary(count, elapsed, latencies, sum(p["failures"] for p in parts))
+    # The load-independent figure: the server's CPU per call (its key pools' refilling included), and the rate
+    # that would allow on every core of this machine with nothing else running.
+    figures["server_cpu_ms"] = round(cpu / count * 1000, 2)
+    figures["cpu_bound_per_second"] = round((os.cpu_count() or 1) * count / cpu, 1) if cpu else None
+    return figures
 
 
 def summary(count: int, elapsed: float, latencies: list[float], failures: int = 0) -> dict[str, Any]:
@@ -189,24 +198,54 @@ def _one_host_header(request: SignedRequest) -> SignedRequest:
     return dataclasses.replace(request, headers=headers)
 
 
-def fill_pools(server: Server, args: argparse.Namespace, csrs: list[str]) -> None:
-    """Start every worker's key pool, then let the pools fill: a burst is what they are for."""
-    burst(server, "CreateKeysAndCertificate", 4 * args.clients, args.clients, csrs)
-    print(f"edgeward: waiting {args.pool_wait}s for the key pools to fill ...", flush=True)
-    time.sleep(args.pool_wait)
+def fill_pools(server: Server, args: argparse.Namespace) -> None:
+    """Let every worker's key pool fill (they start filling when the workers start): a burst is what they are
+    for. Full pools are seen from outside as the server's processes going quiet (the pools' threads are the
+    only thing using CPU while no request comes); `--pool-wait` bounds the wait."""
+    print(f"edgeward: waiting up to {args.pool_wait}s for the key pools to fill ...", flush=True)
+    began = time.monotonic()
+    before = _group_cpu_seconds(server.pgid)
+    while time.monotonic() - began < args.pool_wait:
+        time.sleep(QUIET_INTERVAL_S)
+        now = _group_cpu_seconds(server.pgid)
+        if now - before < QUIET_CPU_S:
+            print(f"edgeward: pools full after {time.monotonic() - began:.0f}s", flush=True)
+            return
+        before = now
+    print(f"edgeward: pools still filling after {args.pool_wait}s; measuring anyway", flush=True)
+
+
+QUIET_INTERVAL_S = 2.0
+QUIET_CPU_S = 0.2  # CPU seconds per interval below which the server counts as idle
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every live process in the process group (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ..., utime (11), stime (12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def run_edgeward(args: argparse.Namespace, csrs: list[str], work: Path) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     with bench_servers.edgeward(work) as server:
-        fill_pools(server, args, csrs)
+        fill_pools(server, args)
         results["edgeward"] = {
             "version": server.version,
             "CreateKeysAndCertificate": burst(server, "CreateKeysAndCertificate", args.count, args.clients, csrs),
             "CreateCertificateFromCsr": burst(server, "CreateCertificateFromCsr", args.count, args.clients, csrs),
         }
         if args.wrk_seconds:
-            fill_pools(server, args, csrs)
+            fill_pools(server, args)
             results["edgeward-wrk"] = {
                 "version": server.version,
                 **{op: wrk_run(server, op, csrs, args.wrk_seconds, work) for op in WRK_OPERATIONS},
@@ -245,11 +284,14 @@ def run_moto(args: argparse.Namespace, csrs: list[str], work: Path) -> dict[str,
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
-    print(f"\n{'operation':<28}{'server':<14}{'calls/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    header = f"{'operation':<28}{'server':<14}{'calls/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+    print(header + f"{'srv cpu ms':>12}{'cpu-bound/s':>13}")
     for operation in ("CreateKeysAndCertificate", "CreateCertificateFromCsr"):
         for server, figures in results.items():
             f = figures[operation]
-            print(f"{operation:<28}{server:<10}{f['per_second']:>10}{f['p50_ms']:>9}{f['p99_ms']:>9}{f['failures']:>8}")
+            row = f"{operation:<28}{server:<14}{f['per_second']:>10}{f['p50_ms']:>9}{f['p99_ms']:>9}{f['failures']:>8}"
+            print(row + f"{f.get('server_cpu_ms', ''):>12}{f.get('cpu_bound_per_second') or '':>13}")
         if "moto" in results:
             for server in (name for name in results if name != "moto"):
                 ratio = results[server][operation]["per_second"] / results["moto"][operation]["per_second"]
@@ -261,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=1000, help="calls per burst (1000)")
     parser.add_argument("--clients", type=int, default=8, help="edgeward client processes (8)")
-    parser.add_argument("--pool-wait", type=int, default=60, help="seconds for edgeward's key pools to fill (60)")
+    parser.add_argument(
+        "--pool-wait", type=int, default=600, help="at most this many seconds for edgeward's key pools to fill (600)"
+    )
     parser.add_argument("--wrk-seconds", type=int, default=5, help="seconds of wrk replay per operation (5; 0: none)")
     parser.add_argument("--only", choices=("edgeward", "moto"), help="measure one side only")
     args = parser.parse_args(argv)

@@ -104,6 +104,8 @@ def start_server(
     extra_args = list(extra_args or [])
     if "--mtls-port" not in extra_args:
         extra_args += ["--mtls-port", "0"]  # tests that want the credentials listener ask for a free port
+    if "--key-pool-size" not in extra_args:
+        extra_args += ["--key-pool-size", "2"]  # a test server must not spend its CPU on a thousand RSA keys
     args = [
         sys.executable,
         "-m",

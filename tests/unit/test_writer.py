@@ -269,6 +269,62 @@ def test_batches_are_bounded(db: Database) -> None:
     assert len(committed(db)) == 11
 
 
+def test_requests_arriving_while_the_writer_waits_for_the_write_lock_join_its_batch(db: Database) -> None:
+    """Another writer (another process, the decision log) holds the lock: what queues meanwhile shares the
+    next fsync instead of waiting for one more."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with db.transaction():
+            holding.set()
+            assert release.wait(WAIT)
+
+    works = [FakeWork(db, f"w{i}") for i in range(4)]
+
+    async def main() -> list[HttpResponse]:
+        first = asyncio.ensure_future(writer.submit(works[0]))
+        await asyncio.sleep(0.05)  # the writer has taken it and waits for the lock
+        rest = [asyncio.ensure_future(writer.submit(work)) for work in works[1:]]
+        await asyncio.sleep(0.05)
+        release.set()
+        return [await first, *await asyncio.gather(*rest)]
+
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    try:
+        assert holding.wait(WAIT)
+        with running(GroupWriter(db)) as writer:
+            responses = run_async(main)
+            assert writer.batches == 1
+    finally:
+        release.set()
+        holder.join()
+    assert bodies(responses) == ["w0", "w1", "w2", "w3"]
+    assert all(work.committed_at_finish == {"w0", "w1", "w2", "w3"} for work in works)
+
+
+def test_a_lone_failing_request_rolls_its_transaction_back(db: Database) -> None:
+    work = FakeWork(db, "a", fail=ValueError("boom"))
+    with running(GroupWriter(db)) as writer:
+        response = run_async(lambda: writer.submit(work))
+    assert response.body == b"a: ValueError"
+    assert committed(db) == set()
+
+
+def test_work_that_needs_no_database_is_done_before_queueing(db: Database) -> None:
+    seen: list[str] = []
+
+    @dataclass
+    class Prepared(FakeWork):
+        def before_transaction(self) -> None:
+            seen.append(threading.current_thread().name)
+
+    work = Prepared(db, "a")
+    with running(GroupWriter(db)) as writer:
+        assert run_async(lambda: writer.submit(work)).body == b"a"
+    assert seen == [threading.main_thread().name]  # on the event loop, not in the writer thread
+
+
 # -- the real pipeline: replies through the writer are those of Pipeline.handle -------------------------------
 
 
@@ -350,3 +406,19 @@ def test_pipeline_work_in_a_batch_answers_as_handle_does(service: tuple[Pipeline
     with pipeline.db.read() as conn:
         names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM iam_users")}
     assert {"alice", "bob"} <= names and "bad name!" not in names
+
+
+def test_parameters_parsed_before_queueing_still_answer_after_authentication(service: tuple[Pipeline, Signer]) -> None:
+    """`before_transaction` parses on the event loop; a bad parameter must not be reported to a caller whose
+    signature does not verify (that answer comes first, as when parsing followed authentication)."""
+    pipeline, signer = service
+    forged = Signer(signer.access_key, "not-the-secret")
+    requests = [forged.iam("CreateUser", UserName="bad name!"), signer.iam("CreateUser", UserName="bad name!")]
+
+    async def main() -> list[HttpResponse]:
+        return [await writer.submit(as_work(pipeline.prepare(request))) for request in requests]
+
+    with running(GroupWriter(pipeline.db)) as writer:
+        forged_reply, bad_reply = run_async(main)
+    assert forged_reply.status == 403 and b"SignatureDoesNotMatch" in forged_reply.body
+    assert bad_reply.status == 400 and b"ValidationError" in bad_reply.body

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     configure.add_argument("--role-alias", required=True)
     configure.add_argument("--thing-name", help="sent as x-amzn-iot-thingname")
+    _run_options(configure)
     configure.set_defaults(run=_configure)
 
     credentials = commands.add_parser("credentials", help="print credentials in the credential_process format")
@@ -65,7 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
     enrol_cmd.add_argument("--common-name", required=True)
     enrol_cmd.add_argument("--key-type", choices=("ec", "rsa"), default="ec")
     enrol_cmd.set_defaults(run=_enrol)
+
+    setup_cmd = commands.add_parser("setup", help="install a DeepLens-style certificate bundle (.zip, as downloaded)")
+    _config_option(setup_cmd)
+    setup_cmd.add_argument("--certificates", required=True, type=Path, help="the bundle .zip; do not unzip it")
+    setup_cmd.add_argument("--dir", type=Path, help="where the certificate and key go (default: the config's folder)")
+    setup_cmd.add_argument("--endpoint", help="credentials endpoint, if the device reaches it by another name")
+    setup_cmd.add_argument("--api-endpoint", help="API endpoint URL, if the device reaches it by another name")
+    setup_cmd.set_defaults(run=_setup)
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """What `run` (Edge Manager) needs besides credentials."""
+    group = parser.add_argument_group("edge manager (`run`)")
+    group.add_argument("--api-endpoint", help="edgeward's API URL (sagemaker-edge and S3), e.g. https://host:port")
+    group.add_argument("--region", default="us-east-1")
+    group.add_argument("--device-name", help="the SageMaker Edge device name")
+    group.add_argument("--device-fleet-name", help="the device's fleet")
+    group.add_argument("--models-dir", type=Path, help="where deployed models go (default: next to the certificate)")
+    group.add_argument("--capture-dir", type=Path, help="captured data files to upload (then removed)")
+    group.add_argument("--output-location", help="the fleet's S3OutputLocation (s3://bucket/prefix)")
+    group.add_argument("--heartbeat-seconds", type=float, default=20.0, help="seconds between cycles of `run`")
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +104,14 @@ def _configure(args: argparse.Namespace) -> int:
         endpoint=args.endpoint,
         role_alias=args.role_alias,
         thing_name=args.thing_name,
+        api_endpoint=args.api_endpoint,
+        region=args.region,
+        device_name=args.device_name,
+        device_fleet_name=args.device_fleet_name,
+        models_dir=args.models_dir.resolve() if args.models_dir else None,
+        capture_dir=args.capture_dir.resolve() if args.capture_dir else None,
+        output_location=args.output_location,
+        heartbeat_seconds=args.heartbeat_seconds,
     )
     config.save(args.config)
     print(f"wrote {args.config}; add to ~/.aws/config:")
@@ -149,6 +179,18 @@ def edge_agent(config: AgentConfig) -> EdgeAgent:
         output_location=config.output_location,
     )
     return EdgeAgent(api, settings)
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from edgeward.agent.setup import install, read_bundle
+
+    bundle = read_bundle(args.certificates)
+    directory = args.dir or args.config.parent
+    config = install(bundle, directory, args.config, endpoint=args.endpoint, api_endpoint=args.api_endpoint)
+    print(f"installed device {bundle.config['deviceName']} (thing {config.thing_name}) in {directory}")
+    print(f"wrote {args.config}")
+    print(f"next: edgeward-agent run --config {args.config}")
+    return 0
 
 
 def _enrol(args: argparse.Namespace) -> int:

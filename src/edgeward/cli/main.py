@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from edgeward import __version__
-from edgeward.cli import ca, decisions, serve
+from edgeward.cli import backup, ca, decisions, deeplens, migrate, models, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     decisions.add_parser(commands)
     ca.add_parser(commands)
+    models.add_parser(commands)
+    deeplens.add_parser(commands)
+    backup.add_parsers(commands)
+    migrate.add_parser(commands)
     return parser
 
 

@@ -10,10 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from edgeward import __version__
+from edgeward.server import logs
 from edgeward.server.bootstrap import BootstrapError, prepare
+from edgeward.server.ca import ca_path
 from edgeward.server.config import CONFIG_ENV, DEFAULT_MTLS_PORT, DEFAULT_PORT, DEFAULT_REGION, Config
+from edgeward.server.tls import ApiCertificate, api_certificate
 
 log = logging.getLogger("edgeward")
+
+DEFAULT_KEY_POOL_SIZE = 1000
 
 
 def add_parser(commands: Any) -> None:
@@ -51,7 +56,25 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="DEVELOPMENT ONLY: accept any credentials as the account root; enables POST /_edgeward/reset",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve the API port over HTTPS with a certificate from edgeward's CA (clients trust <data-dir>/ca.pem)",
+    )
+    parser.add_argument(
+        "--key-pool-size",
+        type=int,
+        default=DEFAULT_KEY_POOL_SIZE,
+        help=f"RSA keys kept ready for CreateKeysAndCertificate, split across workers "
+        f"({DEFAULT_KEY_POOL_SIZE}; 0: none)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-format",
+        default=os.environ.get("EDGEWARD_LOG_FORMAT", "text"),
+        choices=logs.FORMATS,
+        help="text for people (default), or json: one object per line with request ids, for log collectors",
+    )
     parser.set_defaults(run=run)
 
 
@@ -69,25 +92,34 @@ def config_from(args: argparse.Namespace) -> Config:
         dev=args.dev,
         public_hosts=tuple(args.public_host),
         log_level=args.log_level,
+        tls=args.tls,
+        key_pool_size=max(0, args.key_pool_size),
     )
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_format, config.log_level)
     try:
         prepared = prepare(config)
     except BootstrapError as exc:
         print(f"edgeward: {exc}", file=sys.stderr)
         return 2
     prepared.db.dispose()
+    certificate = None
+    if config.tls:
+        assert prepared.authorities is not None  # prepare() creates the CA
+        certificate = api_certificate(config, prepared.authorities)
     if config.dev:
         log.warning(
             "DEV MODE: every request is accepted as the account root without checking credentials. "
             "Never expose this server."
         )
-    print(banner(config, prepared.account, prepared.created), flush=True)
-    return _serve(config)
+    if args.log_format == "json":  # every line of the output stays JSON
+        log.info("%s", banner(config, prepared.account, prepared.created), extra={"account": prepared.account})
+    else:
+        print(banner(config, prepared.account, prepared.created), flush=True)
+    return _serve(config, certificate, args.log_format)
 
 
 def banner(config: Config, account: str, created: bool) -> str:
@@ -103,6 +135,7 @@ def banner(config: Config, account: str, created: bool) -> str:
         f"  export AWS_ENDPOINT_URL={config.endpoint_url}",
         f"  export AWS_SHARED_CREDENTIALS_FILE={creds}",
         f"  export AWS_DEFAULT_REGION={config.region}",
+        *([f"  export AWS_CA_BUNDLE={ca_path(config).resolve()}"] if config.tls else []),
         "  aws sts get-caller-identity",
     ]
     return "\n".join(lines)
@@ -114,22 +147,47 @@ def _credentials_endpoint(config: Config) -> str:
     return f"https://{config.iot_endpoints()['iot:CredentialProvider']}/role-aliases/<alias>/credentials"
 
 
-def _serve(config: Config) -> int:
+def _serve(config: Config, certificate: ApiCertificate | None, log_format: str = "text") -> int:
     import uvicorn
 
+    from edgeward.server.metrics_dir import prepare_multiprocess
+
+    remove_metrics_dir = prepare_multiprocess(config.workers)  # before any worker imports prometheus_client
     os.environ[CONFIG_ENV] = config.to_env()
-    uvicorn.run(
-        "edgeward.server.mtls_app:create_app",
-        factory=True,
-        host=config.host,
-        port=config.port,
-        workers=config.workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=config.log_level,
-        server_header=False,
-        date_header=True,
-    )
+    tls: dict[str, Any] = {}
+    if certificate is not None:
+        tls = {"ssl_certfile": str(certificate.certfile), "ssl_keyfile": str(certificate.keyfile)}
+    try:
+        uvicorn.run(
+            "edgeward.cli.serve:create_worker_app",
+            factory=True,
+            host=config.host,
+            port=config.port,
+            workers=config.workers,
+            loop="uvloop",
+            http="edgeward.server.http_protocol:CoalescingHttpToolsProtocol",
+            lifespan="on",
+            access_log=False,
+            log_level=config.log_level,
+            log_config=logs.logging_config(log_format, config.log_level),
+            server_header=False,
+            date_header=True,
+            **tls,
+        )
+    finally:
+        remove_metrics_dir()
     return 0
+
+
+def create_worker_app() -> Any:
+    """uvicorn's factory, run once in every worker process as it starts: the worker's share of the key pool
+    starts filling now, so the first burst of CreateKeysAndCertificate finds keys ready."""
+    from edgeward.server.mtls_app import create_app
+    from edgeward.services.iot import authority
+
+    config = Config.from_env()
+    per_worker = -(-config.key_pool_size // config.workers)  # rounded up: never 0 while the pool is wanted
+    authority.configure_key_pool(per_worker)
+    if per_worker > 0:
+        authority.key_pool()
+    return create_app()

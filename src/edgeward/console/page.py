@@ -71,5 +71,5 @@ class Page:
         return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
     def redirect(self, to: str, notice: str = "") -> Response:
-        target = f"{to}?notice={quote(notice)}" if notice else to
+        target = f"{to}{'&' if '?' in to else '?'}notice={quote(notice)}" if notice else to
         return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)

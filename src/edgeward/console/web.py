@@ -72,15 +72,39 @@ def _load_session(page: Page) -> None:
 
 
 def build_app(deps: ConsoleDeps) -> Starlette:
-    from edgeward.console.pages import auth, denied, groups, policies, roles, users
+    from edgeward.console.pages import (
+        auth,
+        certificates,
+        deeplens,
+        deeplens_devices,
+        denied,
+        devices,
+        fleets,
+        groups,
+        policies,
+        role_aliases,
+        roles,
+        things,
+        users,
+    )
 
+    pages = (
+        auth,
+        users,
+        groups,
+        roles,
+        policies,
+        denied,
+        fleets,
+        devices,
+        things,
+        certificates,
+        role_aliases,
+        deeplens,
+        deeplens_devices,
+    )
     routes: list[Any] = [
-        *auth.routes(deps),
-        *users.routes(deps),
-        *groups.routes(deps),
-        *roles.routes(deps),
-        *policies.routes(deps),
-        *denied.routes(deps),
+        *(view for module in pages for view in module.routes(deps)),
         Mount(PREFIX + "/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -33,8 +33,9 @@ from edgeward.credentials.lookup import AliasRole
 from edgeward.credentials.request import CredentialsRequest, check_role_alias, is_thing_name
 from edgeward.credentials.variables import certificate_variables, thing_variables
 from edgeward.policy import Caller, ContextValue, PolicyError, PolicyKind, Request, cached_policy, evaluate
+from edgeward.services.deeplens.first_use import note_exchange
 from edgeward.services.iot import policy_eval
-from edgeward.services.sts.credentials import Credentials, issue_credentials
+from edgeward.services.sts.credentials import Credentials, Material, issue_credentials
 from edgeward.storage.repos import iot_things, roles, sessions
 from edgeward.storage.secrets import SecretBox
 
@@ -54,9 +55,16 @@ class Thing:
 
 
 def exchange(
-    conn: Connection, box: SecretBox, request: CredentialsRequest, *, region: str, now: datetime | None = None
+    conn: Connection,
+    box: SecretBox,
+    request: CredentialsRequest,
+    *,
+    region: str,
+    now: datetime | None = None,
+    material: Material | None = None,
 ) -> Credentials:
-    """Run the checks and issue the credentials; raises `ProviderError` with AWS's status and message."""
+    """Run the checks and issue the credentials; raises `ProviderError` with AWS's status and message.
+    `material`: the new session's key, secret and token, made before the transaction (see `Material`)."""
     device = lookup.device(conn, request.certificate_id, request.role_alias)
     if device is None or device.status != ACTIVE:
         raise errors.invalid_certificate()
@@ -89,8 +97,10 @@ def exchange(
         session_name=request.certificate_id,
         context=session_context(request.certificate_id, thing),
         now=issued_at,
+        material=material,
     )
     _LAST_USED.record(conn, role.id, region, issued_at)
+    note_exchange(conn, request.certificate_id, issued_at)  # a DeepLens device's first exchange: Registered
     return credentials
 
 

@@ -43,8 +43,7 @@ _DEVICE = HotQuery(
 
 _t, _p, _v = iot_policy_targets.c, iot_policies.c, iot_policy_versions.c
 
-# Several rows, which HotQuery does not return: a statement built once still spares the building.
-_POLICIES = (
+_POLICIES = HotQuery(
     select(_v.document)
     .select_from(
         iot_policy_targets.join(iot_policies, _p.id == _t.policy_id).join(
@@ -98,4 +97,4 @@ def device(conn: Connection, certificate_id: str, alias: str) -> Device | None:
 
 def certificate_policies(conn: Connection, account: str, certificate_arn: str) -> list[str]:
     """The default-version documents of the IoT policies attached to the certificate."""
-    return list(conn.execute(_POLICIES, {"account": account, "target": certificate_arn}).scalars())
+    return [row[0] for row in _POLICIES.all(conn, {"account": account, "target": certificate_arn})]

@@ -33,7 +33,25 @@ _NAME_ATTRIBUTES = {
 
 
 def certificate_variables(certificate_id: str, der: bytes) -> dict[str, str]:
-    """`iot:CertificateId` and the subject and issuer attributes of the certificate (first value of each)."""
+    """`iot:CertificateId` and the subject and issuer attributes of the certificate (first value of each).
+
+    Remembered by certificate id (the SHA-256 of `der`, so an entry can never be wrong): a device asks again
+    and again with the same certificate, and parsing it costs more than the rest of its policy check.
+    """
+    found = _VARIABLES.get(certificate_id)
+    if found is None:
+        found = _parse_variables(certificate_id, der)
+        if len(_VARIABLES) >= _MAX_REMEMBERED:
+            _VARIABLES.clear()
+        _VARIABLES[certificate_id] = found
+    return dict(found)
+
+
+_MAX_REMEMBERED = 10_000
+_VARIABLES: dict[str, dict[str, str]] = {}
+
+
+def _parse_variables(certificate_id: str, der: bytes) -> dict[str, str]:
     found = {"iot:CertificateId": certificate_id}
     try:
         certificate = x509.load_der_x509_certificate(der)

@@ -91,7 +91,7 @@ class QueryCodec(ModelCodec):
                 pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=self._max_fields, errors="strict")
             except ValueError as exc:
                 raise faults.malformed_body(self.service, str(exc)) from None
-        return pairs + request.query_pairs
+        return pairs + request.query_pairs if request.query_string else pairs
 
     def _structure(self, shape: Shape, node: _Node, path: str) -> dict[str, Any]:
         result: dict[str, Any] = {}

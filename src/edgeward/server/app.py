@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,6 +14,7 @@ from edgeward import __version__
 from edgeward.protocol.http import HttpRequest, HttpResponse
 from edgeward.protocol.restxml import StreamingResponse
 from edgeward.protocol.router import warm_up
+from edgeward.server import metrics
 from edgeward.server.assembly import Service, assemble
 from edgeward.server.config import Config
 from edgeward.server.pipeline import Work
@@ -65,6 +67,7 @@ class EdgewardApp:
     def start(self) -> None:
         if self.service is None:
             warm_up()
+            metrics.install()
             self.service = assemble(self.config)
             if self.service.db.dialect != "sqlite":
                 self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="edgeward-db")
@@ -97,49 +100,54 @@ class EdgewardApp:
         if self.service.console is not None and _is_console(scope["path"], request):
             await self.service.console(scope, receive, send)
             return
+        started = time.perf_counter()
         if request.method == "PUT":  # only S3 uploads stream, and they are PUTs: route before the body
             prepared = self.service.pipeline.prepare(request)
             if isinstance(prepared, Work) and prepared.streams_body:
-                await self._upload(prepared, receive, send)
+                uploaded = await self._upload(prepared, receive)
+                if uploaded is not None:
+                    metrics.observe(request, prepared, uploaded, started)
+                    await _send(send, uploaded)
                 return
         try:
             request.body = await _read_body(receive, self.config.max_body_bytes)
         except BodyTooLarge as exc:
             request.body = exc.prefix
-            await _send(send, self.service.pipeline.refuse_too_large(request, self.config.max_body_bytes))
+            refused = self.service.pipeline.refuse_too_large(request, self.config.max_body_bytes)
+            metrics.observe(request, None, refused, started)
+            await _send(send, refused)
             return
-        response = await self._handle(request)
+        response, work = await self._handle(request)
+        metrics.observe(request, work, response, started)
         if isinstance(response, StreamingResponse):
             await send_streaming(send, receive, response, request.method == "HEAD", self._io_executor())
         else:
             await _send(send, response)
 
-    async def _upload(self, work: Work, receive: Receive, send: Send) -> None:
-        """PutObject / UploadPart: authenticate, stream the body into the blob store, then run the handler."""
+    async def _upload(self, work: Work, receive: Receive) -> HttpResponse | None:
+        """PutObject / UploadPart: authenticate, stream the body into the blob store, then run the handler.
+        None when the client went away mid-body (nothing to answer)."""
         try:
             refused = await stage_upload(work, receive, self._io_executor())
         except ClientDisconnected:
             log.info("client disconnected during upload %s %s; nothing kept", work.request.method, work.request.path)
-            return
-        await _send(send, refused if refused is not None else await self._run(work))
+            return None
+        return refused if refused is not None else await self._run(work)
 
     def _io_executor(self) -> ThreadPoolExecutor:
         if self._io is None:
             self._io = ThreadPoolExecutor(max_workers=32, thread_name_prefix="edgeward-io")
         return self._io
 
-    async def _handle(self, request: HttpRequest) -> HttpResponse:
+    async def _handle(self, request: HttpRequest) -> tuple[HttpResponse, Work | None]:
+        """The reply, and the routed unit of work behind it (None when routing already failed)."""
         assert self.service is not None
-        pipeline = self.service.pipeline
-        if self._executor is not None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, pipeline.handle, request)
-        prepared = pipeline.prepare(request)
+        prepared = self.service.pipeline.prepare(request)  # no database: fine on the event loop
         if isinstance(prepared, HttpResponse):
-            return prepared
-        if prepared.read_only:
-            return prepared.execute()
-        return await self._write(prepared)
+            return prepared, None
+        if prepared.read_only and self._executor is None:
+            return prepared.execute(), prepared
+        return await self._run(prepared), prepared
 
     async def _run(self, work: Work) -> HttpResponse:
         """A routed request's database work: on the thread pool (PostgreSQL) or the group writer (SQLite)."""
@@ -168,6 +176,8 @@ class EdgewardApp:
             self.service.reset()
             log.warning("dev mode: all state wiped by POST /_edgeward/reset")
             return _json(200, {"status": "reset"})
+        if path == "/_edgeward/metrics" and request.method in ("GET", "HEAD"):
+            return HttpResponse(200, [("content-type", metrics.CONTENT_TYPE)], metrics.exposition())
         if path == "/_edgeward/ca.pem" and request.method in ("GET", "HEAD"):
             from edgeward.server.ca import ca_bundle_response  # kept here: this method is the CA's one edit
 

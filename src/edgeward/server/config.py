@@ -30,6 +30,10 @@ class Config:
     public_hosts: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "info"
     max_body_bytes: int = 16 * 1024 * 1024
+    # HTTPS on the API port with a certificate from the installation's CA (`--tls`).
+    tls: bool = False
+    # RSA keys kept ready for CreateKeysAndCertificate, split across the worker processes (0: none).
+    key_pool_size: int = 0
 
     @property
     def sqlite_path(self) -> Path:
@@ -49,7 +53,7 @@ class Config:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.public_host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.public_host}:{self.port}"
 
     @property
     def public_host(self) -> str:
@@ -59,7 +63,7 @@ class Config:
     def iot_endpoints(self) -> dict[str, str]:
         """`DescribeEndpoint` answers: host names that reach this installation, `host:port` unless 443."""
         api = _host_port(self.public_host, self.port)
-        endpoints = {"iot:Data-ATS": api, "iot:Data": api, "iot:Jobs": api}
+        endpoints = {"iot:Data-ATS": api, "iot:Data": api, "iot:Jobs": api, "edgeward:Api": self.endpoint_url}
         if self.mtls_port > 0:  # --mtls-port 0: no credentials listener
             endpoints["iot:CredentialProvider"] = _host_port(self.public_host, self.mtls_port)
         return endpoints

@@ -19,7 +19,8 @@ from edgeward.credentials.errors import ProviderError
 from edgeward.credentials.exchange import exchange
 from edgeward.credentials.request import CredentialsRequest
 from edgeward.protocol.http import HttpResponse
-from edgeward.services.sts.credentials import Credentials
+from edgeward.services import metrics
+from edgeward.services.sts.credentials import Credentials, Material
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
 
@@ -35,18 +36,28 @@ class ExchangeWork:
     request: CredentialsRequest
     request_id: str
     _credentials: Credentials | None = None
+    _material: Material | None = None
+
+    def before_transaction(self) -> None:
+        """The new session's key, secret and token, sealed, before the exchange waits for the group writer
+        (random bytes, AES-GCM and SHA-256 need no database; the writer's time is every writer's wait)."""
+        if self._material is None:
+            self._material = Material.new(self.box)
 
     def run(self, conn: Connection) -> None:
-        self._credentials = exchange(conn, self.box, self.request, region=self.region)
+        self._credentials = exchange(conn, self.box, self.request, region=self.region, material=self._material)
 
     def finish(self) -> HttpResponse:
         assert self._credentials is not None
+        metrics.credential_exchange("issued")
         return credentials_response(self._credentials, self.request_id)
 
     def failed(self, exc: BaseException) -> HttpResponse:
         if isinstance(exc, ProviderError):
+            metrics.credential_exchange(exc.error_type)
             return error_response(exc.status, exc.message, exc.error_type, self.request_id)
         log.error("credentials exchange failed (request %s)", self.request_id, exc_info=exc)
+        metrics.credential_exchange("InternalFailureException")
         return error_response(500, "Internal Failure", "InternalFailureException", self.request_id)
 
     def execute(self, db: Database) -> HttpResponse:
@@ -86,4 +97,5 @@ def _headers(request_id: str) -> list[tuple[str, str]]:
 
 
 def refusal(error: ProviderError) -> HttpResponse:
+    metrics.credential_exchange(error.error_type)
     return error_response(error.status, error.message, error.error_type, ids.request_id())

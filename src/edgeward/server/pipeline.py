@@ -140,10 +140,11 @@ class Pipeline:
         request_id: str,
         principal: Principal,
         staged: StagedBody | None = None,
+        parsed: Parsed | None = None,
     ) -> tuple[dict[str, Any], list[AfterCommit]]:
         """Parsing and the handler for an authenticated request; `staged` is a streamed upload's body.
         Returns the output and what the handler asked to run once its transaction has committed."""
-        params = codec_for(route.service).parse(route, request)
+        params = codec_for(route.service).parse(route, request) if parsed is None else parsed.result()
         if staged is not None:
             params["Body"] = staged
         handler = handler_for(route.service, route.operation)
@@ -215,6 +216,7 @@ class Work:
     read_only: bool
     principal: Principal | None = None  # set when authenticated before the body was read (uploads)
     staged: StagedBody | None = None  # a streamed upload's body, already in the blob store
+    _parsed: Parsed | None = None  # the parameters, when parsed before the transaction (`before_transaction`)
     _output: dict[str, Any] = field(default_factory=dict)
     _now: float = 0.0
     _after_commit: list[AfterCommit] = field(default_factory=list)
@@ -229,7 +231,7 @@ class Work:
         transaction, committed before the reply is built."""
         db = self.pipeline.db
         try:
-            with db.read() if self.read_only else db.transaction() as conn:
+            with db.read(keep=True) if self.read_only else db.transaction() as conn:
                 self.run(conn)
         except Exception as exc:
             return self.failed(exc)
@@ -243,8 +245,15 @@ class Work:
             self._now = time.time()
             self.principal = pipeline._authenticate(conn, self.request, self.route, self.signed, self._now)
         self._output, self._after_commit = pipeline.run_handler(
-            conn, self.request, self.route, self.signed, self.request_id, self.principal, self.staged
+            conn, self.request, self.route, self.signed, self.request_id, self.principal, self.staged, self._parsed
         )
+
+    def before_transaction(self) -> None:
+        """Parse the parameters now, before the request waits for the group writer: parsing needs no
+        database, and every moment the writer spends on a request is a moment all writers wait. A parse
+        error is kept and raised by `run` after authentication, where it would have been raised anyway."""
+        if self._parsed is None:
+            self._parsed = Parsed.of(self.route, self.request)
 
     def finish(self) -> HttpResponse:
         """After the commit: the handler's after-commit steps, the key's use, then the reply."""
@@ -275,6 +284,28 @@ class Work:
             blobs.delete(staged.blob_id)
         except Exception:
             log.warning("could not delete the staged blob of request %s", self.request_id, exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A request's parameters, or what parsing them raised."""
+
+    params: dict[str, Any] | None
+    error: Exception | None
+
+    @classmethod
+    def of(cls, route: Route, request: HttpRequest) -> Parsed:
+        try:
+            return cls(codec_for(route.service).parse(route, request), None)
+        except Exception as exc:
+            return cls(None, exc)
+
+    def result(self) -> dict[str, Any]:
+        """The parameters (a copy: a retried unit of work must not see a first run's changes), or raise."""
+        if self.error is not None:
+            raise self.error
+        assert self.params is not None
+        return dict(self.params)
 
 
 def _read_signature(request: HttpRequest) -> tuple[SignedRequest | None, AuthFailure | None]:

@@ -8,6 +8,14 @@ plus whatever else is waiting (up to `max_batch`, never waiting for more), opens
 work and gets its own error response — then COMMITs once. Only after the COMMIT are the replies built and
 the requests' futures resolved: nothing is acknowledged before it is durable. When the COMMIT fails, every
 request of the batch gets an error (those that had succeeded: InternalFailure), never a success.
+
+Everything the writer thread does, every writer of the database waits for, so it does as little as it can:
+a batch of one needs no savepoint (a request that fails rolls the whole transaction back); savepoints are
+SQL handed to the driver as is (SQLAlchemy's `begin_nested` compiles its SAVEPOINT and RELEASE anew each
+time, which cost as much as a request's own statements); and work that needs no database (parsing the
+parameters, sealing new secrets) is done on the event loop before the request is queued
+(`before_transaction`).
+
 Post-commit steps (a handler's `ctx.extras["after_commit"]` callables, e.g. deleting the blobs of replaced S3
 objects) run in `finish`, so never for a request whose savepoint or batch rolled back; `failed` instead undoes
 what lives outside the database (an upload's staged blob).
@@ -41,7 +49,12 @@ CAPACITY = 1024
 
 
 class UnitOfWork(Protocol):
-    """A write request as the writer sees it (`server.pipeline.Work`)."""
+    """A write request as the writer sees it (`server.pipeline.Work`).
+
+    It may also have `before_transaction()`: the part of its work that needs no database, which `submit` runs
+    on the event loop before queueing it. That must not raise (a failure is kept for `run` to raise, in the
+    request's order of checks).
+    """
 
     def run(self, conn: Connection) -> None:
         """Its database work in `conn`'s current transaction; raises what the request fails with."""
@@ -108,6 +121,9 @@ class GroupWriter:
 
         Raises `WriterClosed` after `stop()`.
         """
+        prepare = getattr(work, "before_transaction", None)  # (a runtime Protocol check costs 10x more)
+        if prepare is not None:
+            prepare()
         slots = self._semaphore()
         await slots.acquire()
         loop = asyncio.get_running_loop()
@@ -129,31 +145,31 @@ class GroupWriter:
     def _loop(self) -> None:
         stopping = False
         while not stopping:
-            batch, stopping = self._take()
-            if batch:
-                self._process(batch)
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            assert isinstance(first, _Item)
+            stopping = self._process(first)
 
-    def _take(self) -> tuple[list[_Item], bool]:
-        """The first queued item (waiting for it), then whatever else is queued now, up to `max_batch`."""
-        first = self._queue.get()
-        if first is _STOP:
-            return [], True
-        assert isinstance(first, _Item)
-        batch = [first]
+    def _take_more(self, batch: list[_Item]) -> bool:
+        """Add whatever is queued now to `batch`, up to `max_batch`; True when the stop signal came."""
         while len(batch) < self._max_batch:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return False
             if item is _STOP:
-                return batch, True
+                return True
             assert isinstance(item, _Item)
             batch.append(item)
-        return batch, False
+        return False
 
-    def _process(self, batch: list[_Item]) -> None:
+    def _process(self, first: _Item) -> bool:
+        """Run `first` and what joins it in one transaction, then resolve every reply; True when stopping."""
+        batch = [first]
+        stopping = False
         try:
-            responses = self._commit([item.work for item in batch])
+            responses, stopping = self._commit(batch)
         except BaseException as exc:  # never leave a request without a reply, nor the thread dead
             log.exception("group commit of %d write requests failed unexpectedly", len(batch))
             responses = [_failed(item.work, exc) for item in batch]
@@ -161,25 +177,53 @@ class GroupWriter:
         self.requests += len(batch)
         for item, response in zip(batch, responses, strict=True):
             _resolve(item, response)
+        return stopping
 
-    def _commit(self, works: list[UnitOfWork]) -> list[HttpResponse]:
-        """Run every unit of work in its own savepoint of one transaction, COMMIT, then build the replies."""
-        errors: list[BaseException | None] = [None] * len(works)
+    def _commit(self, batch: list[_Item]) -> tuple[list[HttpResponse], bool]:
+        """One transaction for `batch`, COMMIT, then the replies; also whether the stop signal came.
+
+        The batch is completed only once the transaction has begun: while this writer waits for the write
+        lock (another process is committing), requests keep arriving, and they join this batch instead of
+        waiting for the next fsync. Each runs in its own savepoint, except a batch of one, whose failure
+        rolls the whole transaction back.
+        """
+        stopping = False
+        errors: list[BaseException | None] = []
         try:
             with self._db.transaction() as conn:  # Database.transaction takes the cross-process write lock
-                errors = [_run_in_savepoint(conn, work) for work in works]
-        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is durable
-            return [_failed(work, error or exc) for work, error in zip(works, errors, strict=True)]
-        return [_reply(work, error) for work, error in zip(works, errors, strict=True)]
+                stopping = self._take_more(batch)
+                if len(batch) == 1:
+                    batch[0].work.run(conn)  # what it raises rolls the transaction back
+                    errors = [None]
+                else:
+                    errors = [_run_in_savepoint(conn, item.work) for item in batch]
+        except Exception as exc:  # BEGIN, COMMIT or a lone request failed: nothing of the batch is durable
+            errors += [None] * (len(batch) - len(errors))
+            return [_failed(item.work, error or exc) for item, error in zip(batch, errors, strict=True)], stopping
+        return [_reply(item.work, error) for item, error in zip(batch, errors, strict=True)], stopping
+
+
+_SAVEPOINT = "SAVEPOINT edgeward_request"
+_RELEASE = "RELEASE SAVEPOINT edgeward_request"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT edgeward_request"
 
 
 def _run_in_savepoint(conn: Connection, work: UnitOfWork) -> BaseException | None:
-    """Run `work` in a savepoint; what it raised (its savepoint rolled back), or None."""
+    """Run `work` in a savepoint; what it raised (its savepoint rolled back), or None.
+
+    A failure of the savepoint statements themselves propagates: the batch's transaction is then in doubt
+    and is rolled back whole.
+    """
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(_SAVEPOINT)
     try:
-        with conn.begin_nested():
-            work.run(conn)
+        work.run(conn)
     except Exception as exc:
+        driver.execute(_ROLLBACK_TO)
+        driver.execute(_RELEASE)
         return exc
+    driver.execute(_RELEASE)
     return None
 
 

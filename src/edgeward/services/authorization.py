@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from edgeward.core import arn as arns
@@ -142,14 +143,7 @@ def request_context(ctx: Context, resource: str, condition: Mapping[str, Any]) -
     """The condition keys of this request: the caller's, the request's, then the handler's own."""
     principal = ctx.principal
     keys = principal_keys(principal, parent_arn=principal.parent_arn)
-    keys.update(
-        request_keys(
-            now=clock.now(),
-            secure_transport=ctx.secure,
-            source_ip=ctx.source_ip or None,
-            token_issue_time=principal.token_issued_at,
-        )
-    )
+    keys.update(_request_keys(ctx.secure, ctx.source_ip or None, principal.token_issued_at))
     keys["aws:RequestedRegion"] = ctx.region
     if principal.is_session:  # present only for temporary credentials, as in AWS
         keys["aws:MultiFactorAuthPresent"] = "true" if principal.mfa else "false"
@@ -159,6 +153,32 @@ def request_context(ctx: Context, resource: str, condition: Mapping[str, Any]) -
     keys.update(principal.session_context)
     keys.update(condition)
     return keys
+
+
+_RequestKeysKey = tuple[bool, str | None, datetime | None]
+_request_keys_of: tuple[int, dict[_RequestKeysKey, dict[str, ContextValue]]] = (-1, {})
+
+
+def _request_keys(secure: bool, source_ip: str | None, token_issued_at: datetime | None) -> dict[str, ContextValue]:
+    """`request_keys` for now. Its time keys change once a second and every request of that second from the
+    same address asks for the same keys, so they are built once per second per (transport, address, token
+    issue time) rather than formatting the time again for each request."""
+    global _request_keys_of
+    second = int(clock.epoch())
+    built_in, known = _request_keys_of
+    if built_in != second:
+        known = {}
+        _request_keys_of = (second, known)
+    key = (secure, source_ip, token_issued_at)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = request_keys(
+            now=clock.from_epoch(second),
+            secure_transport=secure,
+            source_ip=source_ip,
+            token_issue_time=token_issued_at,
+        )
+    return found
 
 
 def shown_resource(action: str, resource: str) -> str:

@@ -35,6 +35,7 @@ from typing import Any
 
 from edgeward.core import clock
 from edgeward.policy import Decision, Effect, MatchedStatement, denial_message
+from edgeward.services import metrics
 from edgeward.services.context import Context
 from edgeward.storage.database import Database
 from edgeward.storage.repos import decisions as repo
@@ -128,6 +129,7 @@ os.register_at_fork(after_in_child=_queue.clear)
 
 def record(ctx: Context, action: str, resource: str, decision: Decision, message: str) -> None:
     """Note one authorization decision (allowed or denied) without slowing the request down."""
+    metrics.authorization_decision(decision.allowed)
     if not _enabled:
         return
     try:

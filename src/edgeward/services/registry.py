@@ -9,7 +9,7 @@ from edgeward.services.context import Handler
 
 @cache
 def handlers() -> dict[tuple[str, str], Handler]:
-    from edgeward.services import iam, iot, s3, sagemaker, sagemaker_edge, sts
+    from edgeward.services import deeplens, iam, iot, s3, sagemaker, sagemaker_edge, sts
 
     table: dict[tuple[str, str], Handler] = {}
     services = (
@@ -19,6 +19,7 @@ def handlers() -> dict[tuple[str, str], Handler]:
         ("s3", s3),
         ("sagemaker", sagemaker),
         ("sagemaker-edge", sagemaker_edge),
+        ("deeplens", deeplens),  # edgeward's own API: for the console and CLI, never routed on the wire
     )
     for service, module in services:
         for operation, handler in module.OPERATIONS.items():

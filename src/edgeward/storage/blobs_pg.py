@@ -3,8 +3,12 @@
 A blob is a `blob_store_blobs` row plus `blob_store_chunks` of exactly `CHUNK` bytes (the last one shorter).
 Each chunk is written in its own short transaction on the store's own connection pool, so a 5 GiB upload
 never holds one huge transaction or the request's connection; `commit` stamps the blob finished. Fixed-size
-chunks make a range read a direct look-up: byte `n` is in chunk `n // CHUNK`. Reads fetch a few chunks per
-query, each in its own transaction, so memory stays bounded whatever the object's size.
+chunks make a range read a direct look-up: byte `n` is in chunk `n // CHUNK`.
+
+Memory per stream is bounded whatever the object's size. A writer fills one CHUNK buffer in place and sends
+it before taking more. A reader asks for a quarter chunk per query (`substring` runs in the database, so a
+range also fetches only the bytes wanted), in binary result format: psycopg's default text format sends
+bytea as hex, twice the bytes on the wire plus an unescaping copy.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from edgeward.core import clock
 from edgeward.storage.blobs import CHUNK, BlobWriter, new_blob_id
@@ -21,17 +25,13 @@ from edgeward.storage.tables_s3 import blob_store_blobs, blob_store_chunks
 
 # A writer marks its blob as alive every this many chunks (the sweep spares blobs touched within the hour).
 TOUCH_EVERY = 16
-# Chunks fetched per query when reading: enough to keep the connection busy, little enough to hold in memory.
-READ_BATCH = 4
+# A read fetches a chunk in pieces of this size (a divisor of CHUNK): a slice of an uncompressed TOASTed value
+# is read without the rest of it, and each download then holds about this much, not a whole chunk.
+READ_PIECE = CHUNK // 4
 
-_CHUNKS_BETWEEN = (
-    select(blob_store_chunks.c.seq, blob_store_chunks.c.data)
-    .where(
-        blob_store_chunks.c.blob_id == bindparam("blob_id"),
-        blob_store_chunks.c.seq >= bindparam("first"),
-        blob_store_chunks.c.seq <= bindparam("last"),
-    )
-    .order_by(blob_store_chunks.c.seq)
+# One chunk, or the part of it a range wants (`substring` counts from 1).
+_CHUNK_PART = select(func.substring(blob_store_chunks.c.data, bindparam("offset"), bindparam("length"))).where(
+    blob_store_chunks.c.blob_id == bindparam("blob_id"), blob_store_chunks.c.seq == bindparam("seq")
 )
 
 
@@ -46,7 +46,10 @@ class _ChunkWriter:
     def __init__(self, store: PostgresBlobStore) -> None:
         self._db = store.db
         self._id = new_blob_id()
-        self._buffer = bytearray()
+        # One chunk's buffer for the writer's whole life, filled in place and reused after each insert.
+        # (calloc'd: a small object never touches most of its pages.)
+        self._buffer = bytearray(CHUNK)
+        self._filled = 0
         self._seq = 0
         self._size = 0
         now = clock.now()
@@ -54,15 +57,19 @@ class _ChunkWriter:
             conn.execute(insert(blob_store_blobs).values(blob_id=self._id, created_at=now, touched_at=now))
 
     def write(self, data: bytes) -> None:
-        self._buffer += data
-        while len(self._buffer) >= CHUNK:
-            self._flush(bytes(self._buffer[:CHUNK]))
-            del self._buffer[:CHUNK]
+        # Copied into the chunk buffer piece by piece: never more than one chunk held here, however large `data`.
+        view = memoryview(data)
+        while view:
+            size = min(CHUNK - self._filled, len(view))
+            self._buffer[self._filled : self._filled + size] = view[:size]
+            self._filled += size
+            view = view[size:]
+            if self._filled == CHUNK:
+                self._flush()
 
     def commit(self) -> str:
-        if self._buffer:
-            self._flush(bytes(self._buffer))
-            self._buffer.clear()
+        if self._filled:
+            self._flush()
         with self._db.engine.begin() as conn:
             conn.execute(
                 update(blob_store_blobs)
@@ -72,16 +79,18 @@ class _ChunkWriter:
         return self._id
 
     def abort(self) -> None:
-        self._buffer.clear()
+        self._filled = 0
         _delete(self._db, self._id)
 
-    def _flush(self, chunk: bytes) -> None:
-        with self._db.engine.begin() as conn:
+    def _flush(self) -> None:
+        # The driver reads the buffer in place (no bytes copy) and is done with it when the insert returns.
+        with memoryview(self._buffer)[: self._filled] as chunk, self._db.engine.begin() as conn:
             conn.execute(insert(blob_store_chunks).values(blob_id=self._id, seq=self._seq, data=chunk))
             if self._seq % TOUCH_EVERY == TOUCH_EVERY - 1:
                 conn.execute(_TOUCH, {"blob_id": self._id, "now": clock.now()})
         self._seq += 1
-        self._size += len(chunk)
+        self._size += self._filled
+        self._filled = 0
 
 
 class PostgresBlobStore:
@@ -89,29 +98,23 @@ class PostgresBlobStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._chunk_sql: str | None = None
 
     def writer(self) -> BlobWriter:
         return _ChunkWriter(self)
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        seq = start // CHUNK
-        skip = start - seq * CHUNK
-        remaining = None if end is None else end - start
-        while remaining is None or remaining > 0:
-            rows = self._chunks(blob_id, seq, seq + READ_BATCH - 1)
-            for _, data in rows:
-                piece = data[skip:] if skip else data
-                skip = 0
-                if remaining is not None:
-                    piece = piece[:remaining]
-                    remaining -= len(piece)
-                if piece:
-                    yield piece
-                if remaining is not None and remaining <= 0:
-                    return
-            if len(rows) < READ_BATCH:
+        position = start
+        while end is None or position < end:
+            seq, offset = divmod(position, CHUNK)
+            length = min(READ_PIECE, CHUNK - offset, CHUNK if end is None else end - position)
+            piece = self._chunk(blob_id, seq, offset, length)
+            if not piece:  # past the end of the blob
                 return
-            seq += READ_BATCH
+            yield piece
+            if len(piece) < length:  # only the last chunk is shorter than CHUNK: the blob ends here
+                return
+            position += length
 
     def delete(self, blob_id: str) -> None:
         _delete(self.db, blob_id)
@@ -122,10 +125,19 @@ class PostgresBlobStore:
             ids = conn.scalars(select(blob_store_blobs.c.blob_id).where(blob_store_blobs.c.touched_at < before)).all()
         yield from ids
 
-    def _chunks(self, blob_id: str, first: int, last: int) -> list[tuple[int, bytes]]:
+    def _chunk(self, blob_id: str, seq: int, offset: int, length: int) -> bytes | None:
+        """`length` bytes of chunk `seq` from `offset` (fewer at the blob's end; None past it), in its own short
+        read transaction."""
         with self.db.read() as conn:
-            rows = conn.execute(_CHUNKS_BETWEEN, {"blob_id": blob_id, "first": first, "last": last}).all()
-        return [(row.seq, bytes(row.data)) for row in rows]
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            if self._chunk_sql is None:
+                self._chunk_sql = str(_CHUNK_PART.compile(dialect=conn.dialect))
+            params = {"blob_id": blob_id, "seq": seq, "offset": offset + 1, "length": length}
+            # psycopg directly: only it can ask for the binary result format.
+            with driver.cursor(binary=True) as cursor:
+                row = cursor.execute(self._chunk_sql, params).fetchone()
+        return None if row is None else row[0]
 
 
 def _delete(db: Database, blob_id: str) -> None:

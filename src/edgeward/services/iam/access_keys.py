@@ -7,8 +7,8 @@ from typing import Any
 from edgeward.core.principal import PrincipalKind
 from edgeward.services.context import Context
 from edgeward.services.iam import errors
+from edgeward.services.iam.names import entity_arn
 from edgeward.services.iam.paging import page_args, page_output
-from edgeward.services.iam.users import require_user
 from edgeward.storage import errors as storage_errors
 from edgeward.storage.repos import access_keys as key_repo
 from edgeward.storage.repos import users as user_repo
@@ -18,21 +18,26 @@ from edgeward.storage.repos.users import UserRecord
 QUOTA_MESSAGE = "Cannot exceed quota for AccessKeysPerUser: 2"
 
 
-def _owner(ctx: Context, params: dict[str, Any]) -> tuple[UserRecord | None, str, str]:
-    """The user whose keys are meant (None for the account root), its name and ARN.
+def _owner(ctx: Context, params: dict[str, Any], action: str) -> tuple[UserRecord | None, str]:
+    """The user whose keys are meant (None for the account root) and its name, after authorizing `action` on it.
 
-    Without UserName the caller's own keys are meant, as in AWS.
+    Without UserName the caller's own keys are meant, as in AWS. A missing user is authorized on its `/`-path
+    ARN first, so a caller without the permission learns nothing about which users exist.
     """
     name = params.get("UserName")
-    if name is not None:
-        user = require_user(ctx, name)
-        return user, user.name, user.arn
     principal = ctx.principal
-    if principal.kind is PrincipalKind.ROOT:
-        return None, "", principal.arn
-    if principal.kind is PrincipalKind.USER:
-        return require_user(ctx, principal.name), principal.name, principal.arn
-    raise errors.validation("Must specify userName when calling with non-User credentials")
+    if name is None:
+        if principal.kind is PrincipalKind.ROOT:
+            ctx.authorize(action, principal.arn)
+            return None, ""
+        if principal.kind is not PrincipalKind.USER:
+            raise errors.validation("Must specify userName when calling with non-User credentials")
+        name = principal.name
+    user = user_repo.get_user(ctx.conn, ctx.account, name)
+    ctx.authorize(action, user.arn if user else entity_arn(ctx.account, "user", "/", name))
+    if user is None:
+        raise errors.no_such_user(name)
+    return user, user.name
 
 
 def _metadata(key: AccessKeyRecord, user_name: str) -> dict[str, Any]:
@@ -54,8 +59,7 @@ def _require_key(ctx: Context, user: UserRecord | None, access_key_id: str) -> A
 
 
 def create_access_key(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    user, name, arn = _owner(ctx, params)
-    ctx.authorize("iam:CreateAccessKey", arn)
+    user, name = _owner(ctx, params, "iam:CreateAccessKey")
     try:
         key, secret = key_repo.create_access_key(ctx.conn, ctx.account, user, ctx.secrets)
     except storage_errors.QuotaExceeded:
@@ -66,8 +70,7 @@ def create_access_key(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_access_keys(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    user, name, arn = _owner(ctx, params)
-    ctx.authorize("iam:ListAccessKeys", arn)
+    user, name = _owner(ctx, params, "iam:ListAccessKeys")
     marker, max_items = page_args(params)
     keys = key_repo.list_access_keys(ctx.conn, ctx.account, user)
     start = next((i for i, k in enumerate(keys) if k.access_key_id == marker), 0) if marker else 0
@@ -78,16 +81,14 @@ def list_access_keys(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_access_key(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    user, _, arn = _owner(ctx, params)
-    ctx.authorize("iam:UpdateAccessKey", arn)
+    user, _ = _owner(ctx, params, "iam:UpdateAccessKey")
     key = _require_key(ctx, user, params["AccessKeyId"])
     key_repo.update_status(ctx.conn, ctx.account, user, key.access_key_id, params["Status"])
     return {}
 
 
 def delete_access_key(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    user, _, arn = _owner(ctx, params)
-    ctx.authorize("iam:DeleteAccessKey", arn)
+    user, _ = _owner(ctx, params, "iam:DeleteAccessKey")
     key = _require_key(ctx, user, params["AccessKeyId"])
     key_repo.delete_access_key(ctx.conn, ctx.account, user, key.access_key_id)
     return {}

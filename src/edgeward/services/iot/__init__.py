@@ -8,13 +8,14 @@ OPERATIONS: dict[str, Handler] = {}
 
 
 def _merge() -> None:
-    from edgeward.services.iot import certificates_ops, policies_ops, role_aliases_ops, things_ops
+    from edgeward.services.iot import certificates_ops, policies_ops, role_aliases_ops, tags, things_ops
 
     for module in (
         things_ops,
         certificates_ops,
         policies_ops,
         role_aliases_ops,
+        tags,
     ):
         for name, handler in module.OPERATIONS.items():
             if name in OPERATIONS:

@@ -176,7 +176,7 @@ def abort_multipart_upload(ctx: Context, params: dict[str, Any]) -> dict[str, An
 def list_parts(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     bucket = _bucket(ctx, params, "s3:ListMultipartUploadParts")
     upload = _upload(ctx, bucket, params)
-    limit = min(int(params.get("MaxParts") or MAX_LISTED), MAX_LISTED)
+    limit = _page_size(params, "MaxParts", "max-parts")
     marker = int(params.get("PartNumberMarker") or 0)
     page = s3_uploads.parts(ctx.conn, upload.upload_id, after=marker, limit=limit + 1)
     truncated = len(page) > limit
@@ -215,7 +215,7 @@ def _part_shape(part: PartRecord) -> dict[str, Any]:
 def list_multipart_uploads(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     bucket = access.require_bucket(ctx, params["Bucket"], "s3:ListBucketMultipartUploads", bucket_arn(params["Bucket"]))
     prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or ""
-    limit = min(int(params.get("MaxUploads") or MAX_LISTED), MAX_LISTED)
+    limit = _page_size(params, "MaxUploads", "max-uploads")
     key_marker, id_marker = params.get("KeyMarker") or "", params.get("UploadIdMarker") or ""
     rows = s3_uploads.list_uploads(
         ctx.conn, bucket.id, prefix=prefix, key_marker=key_marker, upload_id_marker=id_marker, limit=limit + 1
@@ -236,10 +236,21 @@ def list_multipart_uploads(ctx: Context, params: dict[str, Any]) -> dict[str, An
         output["Delimiter"] = encode(delimiter)
     if params.get("EncodingType"):
         output["EncodingType"] = params["EncodingType"]
-    if len(rows) > limit:
+    if len(rows) > limit > 0:
         last = rows[limit - 1]
         output.update(NextKeyMarker=encode(last.key), NextUploadIdMarker=last.upload_id)
     return output
+
+
+def _page_size(params: dict[str, Any], member: str, argument: str) -> int:
+    """The page size asked for, at most MAX_LISTED; S3's InvalidArgument for a negative one."""
+    value = params.get(member)
+    if value is None:
+        return MAX_LISTED
+    if int(value) < 0:
+        message = f"Argument {argument} must be an integer between 0 and 2147483647"
+        raise errors.invalid_argument(message, argument, str(value))
+    return min(int(value), MAX_LISTED)
 
 
 def _rolled_up(uploads: list[UploadRecord], prefix: str, delimiter: str) -> tuple[list[UploadRecord], list[str]]:

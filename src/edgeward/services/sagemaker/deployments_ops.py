@@ -1,20 +1,25 @@
-"""SageMaker: what edgeward says about model compilation and packaging.
+"""SageMaker: edge packaging jobs and edge deployment plans (plans in `deploy_plans`, stages in
+`deploy_stages`, listings in `deploy_listing`; this table gathers them).
 
 edgeward manages devices, their identities and their credentials; it does not compile or package models
-(SageMaker Neo / Edge Packaging). Those operations answer so, plainly and without a retryable status;
-ListEdgePackagingJobs truthfully lists none. Edge deployment plans are not offered yet (answered 501).
+(SageMaker Neo / Edge Packaging). CreateEdgePackagingJob and StopEdgePackagingJob answer so, plainly and without
+a retryable status. Models packaged elsewhere are registered as COMPLETED packaging jobs (`edgeward models
+register`, see `packaging`), which DescribeEdgePackagingJob and ListEdgePackagingJobs show and deployment plans
+deploy.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from edgeward.core.errors import ServiceError
 from edgeward.services.context import Context, Handler
-from edgeward.services.sagemaker import errors
+from edgeward.services.sagemaker import deploy_listing, deploy_plans, deploy_stages, errors, packaging
+from edgeward.storage.repos import sagemaker_deploy_packages as package_repo
 
 NOT_OFFERED = (
     "edgeward does not offer model compilation or edge packaging (SageMaker Neo / Edge Packaging jobs): "
-    "package and sign the model yourself and upload it to S3 for your devices."
+    "package and sign the model yourself, upload it to S3 and register it with `edgeward models register`."
 )
 
 
@@ -31,14 +36,29 @@ def _refuse(action: str) -> Handler:
     return handler
 
 
-def list_edge_packaging_jobs(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    ctx.authorize("sagemaker:ListEdgePackagingJobs", "*")
-    return {"EdgePackagingJobSummaries": []}
+def describe_edge_packaging_job(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["EdgePackagingJobName"]
+    ctx.authorize("sagemaker:DescribeEdgePackagingJob", _job_arn(ctx, params))
+    job = package_repo.get_package(ctx.conn, ctx.account, ctx.region, name)
+    if job is None:
+        raise ServiceError(
+            "ResourceNotFound", f"Edge packaging job {name} does not exist. {deploy_plans.REGISTER_HINT}", 400
+        )
+    return packaging.job_shape(job)
 
 
 OPERATIONS: dict[str, Handler] = {
     "CreateEdgePackagingJob": _refuse("CreateEdgePackagingJob"),
-    "DescribeEdgePackagingJob": _refuse("DescribeEdgePackagingJob"),
+    "DescribeEdgePackagingJob": describe_edge_packaging_job,
     "StopEdgePackagingJob": _refuse("StopEdgePackagingJob"),
-    "ListEdgePackagingJobs": list_edge_packaging_jobs,
+    "ListEdgePackagingJobs": deploy_listing.list_edge_packaging_jobs,
+    "CreateEdgeDeploymentPlan": deploy_plans.create_edge_deployment_plan,
+    "DescribeEdgeDeploymentPlan": deploy_plans.describe_edge_deployment_plan,
+    "DeleteEdgeDeploymentPlan": deploy_plans.delete_edge_deployment_plan,
+    "ListEdgeDeploymentPlans": deploy_listing.list_edge_deployment_plans,
+    "CreateEdgeDeploymentStage": deploy_stages.create_edge_deployment_stage,
+    "DeleteEdgeDeploymentStage": deploy_stages.delete_edge_deployment_stage,
+    "StartEdgeDeploymentStage": deploy_stages.start_edge_deployment_stage,
+    "StopEdgeDeploymentStage": deploy_stages.stop_edge_deployment_stage,
+    "ListStageDevices": deploy_stages.list_stage_devices,
 }

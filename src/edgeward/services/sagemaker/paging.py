@@ -30,5 +30,14 @@ def decode(token: str | None) -> dict[str, Any] | None:
     return position
 
 
-def max_results(params: dict[str, Any]) -> int:
-    return int(params.get("MaxResults") or DEFAULT_MAX_RESULTS)
+def max_results(params: dict[str, Any], default: int = DEFAULT_MAX_RESULTS) -> int:
+    """The page size asked for; SageMaker's validation error for one below 1 (the model sets no minimum)."""
+    value = params.get("MaxResults")
+    if value is None:
+        return default
+    if int(value) < 1:
+        raise errors.validation(
+            f"1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1"
+        )
+    return int(value)

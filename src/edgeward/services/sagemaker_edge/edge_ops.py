@@ -8,7 +8,11 @@ belong to the device (see `identity`).
 - GetDeviceRegistration answers `REGISTERED` for a device registered in the fleet and `DEREGISTERED` for
   a name the fleet does not hold (never registered, or deregistered); the agent may cache the answer for
   `CacheTTL` seconds.
-- GetDeployments: no deployment plans exist yet, so a registered device has none.
+- GetDeployments: the deployments of started stages this device has not reported on yet (see
+  `sagemaker.deploy_stages`), each with its model definitions (S3 URL, SHA-1, DEPLOY/UNDEPLOY).
+- A heartbeat's DeploymentResult (for a deployment GetDeployments named) marks the device's deployment DEPLOYED
+  or FAILED, which DescribeEdgeDeploymentPlan and ListStageDevices then show. A result naming a deployment the
+  device does not have (or a stopped one) is kept on the device like any heartbeat, and changes nothing else.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from typing import Any
 
 from edgeward.core import clock
 from edgeward.services.context import Context, Handler
-from edgeward.services.sagemaker import errors
+from edgeward.services.sagemaker import deploy_shapes, errors
 from edgeward.services.sagemaker.names import device_arn
 from edgeward.services.sagemaker_edge import identity
+from edgeward.storage.repos import sagemaker_deploy_devices as deploy_devices
 from edgeward.storage.repos import sagemaker_devices as device_repo
+from edgeward.storage.repos.sagemaker_deploy_devices import PendingDeployment
 from edgeward.storage.repos.sagemaker_devices import model_names_key
 from edgeward.storage.repos.sagemaker_heartbeats import Heartbeat, record_heartbeat
 
@@ -39,7 +45,22 @@ def send_heartbeat(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     thing = identity.caller_thing(ctx)
     if not record_heartbeat(ctx.conn, ctx.account, ctx.region, fleet, name, beat, thing=thing):
         identity.own_device(ctx, action, arn, fleet, name)  # raises the reason no row matched
+    if beat.deployment_result is not None:
+        _record_result(ctx, name, beat.deployment_result, beat.at)
     return {}
+
+
+def _record_result(ctx: Context, device: str, result: dict[str, Any], at: datetime) -> None:
+    stage_id = deploy_shapes.stage_id_of(str(result.get("DeploymentName") or ""))
+    if stage_id is None:
+        return
+    models = result.get("DeploymentModels") or []
+    failed = [model for model in models if str(model.get("Status", "")).upper() == "FAIL"]
+    deployed = str(result.get("DeploymentStatus", "")).upper() == "SUCCESS" and not failed
+    message = result.get("DeploymentStatusMessage") or (failed[0].get("StatusReason") if failed else None)
+    deploy_devices.record_result(
+        ctx.conn, ctx.account, ctx.region, device, stage_id, deployed=deployed, message=message, now=at
+    )
 
 
 def _heartbeat(params: dict[str, Any]) -> Heartbeat:
@@ -92,8 +113,17 @@ def get_deployments(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     fleet, name = params["DeviceFleetName"], params["DeviceName"]
     action, arn = "sagemaker:GetDeployments", device_arn(ctx, fleet, name)
     identity.authorize_device_call(ctx, action, arn, fleet, name)
-    identity.own_device(ctx, action, arn, fleet, name)
-    return {"Deployments": []}
+    device = identity.own_device(ctx, action, arn, fleet, name)
+    return {"Deployments": [_deployment(pending) for pending in deploy_devices.pending_for(ctx.conn, device.id)]}
+
+
+def _deployment(pending: PendingDeployment) -> dict[str, Any]:
+    return {
+        "DeploymentName": deploy_shapes.deployment_name(pending.plan_name, pending.stage_name, pending.stage_id),
+        "Type": "Model",
+        "FailureHandlingPolicy": pending.failure_policy,
+        "Definitions": [dict(definition) for definition in pending.definitions],
+    }
 
 
 OPERATIONS: dict[str, Handler] = {

@@ -60,6 +60,22 @@ def new_session_token() -> str:
     return base64.b64encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
 
 
+@dataclass(frozen=True, slots=True)
+class Material:
+    """A new session's key id, secret and token, already sealed for storage. Making it needs no database
+    (random bytes, AES-GCM, SHA-256), so the credentials provider makes it before its write transaction."""
+
+    access_key_id: str
+    secret: str = field(repr=False)
+    token: str = field(repr=False)
+    sealed: sessions.Sealed
+
+    @classmethod
+    def new(cls, box: SecretBox) -> Material:
+        access_key_id, secret, token = ids.access_key_id(temporary=True), ids.secret_access_key(), new_session_token()
+        return cls(access_key_id, secret, token, sessions.seal(box, access_key_id, secret, token))
+
+
 def issue_credentials(
     conn: Connection,
     box: SecretBox,
@@ -78,21 +94,24 @@ def issue_credentials(
     context: Mapping[str, str] | None = None,
     mfa: bool = False,
     now: datetime | None = None,
+    material: Material | None = None,
 ) -> Credentials:
     """Store a new session of `kind` (`sessions.ASSUMED_ROLE` with `role_id`, `sessions.SESSION_TOKEN` with
     `user_id`, None for root) valid for `duration_seconds`, and return its credentials.
 
     `context` holds condition keys the session carries into every request (e.g. `credentials-iot:ThingName`).
+    `material` is the session's key, secret and token made beforehand (`Material.new`), else made here.
     Also sweeps a bounded number of long-expired sessions.
     """
+    material = material or Material.new(box)
     issued_at = (now or clock.now()).replace(microsecond=0)
     expires_at = issued_at + timedelta(seconds=duration_seconds)
     session = NewSession(
-        access_key_id=ids.access_key_id(temporary=True),
+        access_key_id=material.access_key_id,
         account=account,
         kind=kind,
-        secret=ids.secret_access_key(),
-        token=new_session_token(),
+        secret=material.secret,
+        token=material.token,
         issued_at=issued_at,
         expires_at=expires_at,
         role_id=role_id,
@@ -108,5 +127,5 @@ def issue_credentials(
     )
     if _sweep_due():
         sessions.delete_expired(conn, issued_at - EXPIRED_KEPT)
-    sessions.create_session(conn, box, session)
+    sessions.create_session(conn, box, session, material.sealed)
     return Credentials(session.access_key_id, session.secret, session.token, expires_at)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from edgeward.core import clock, ids
 from edgeward.storage.errors import NotFound, QuotaExceeded
-from edgeward.storage.fastpath import HotQuery
+from edgeward.storage.fastpath import SECRETS, HotQuery, HotStatement
 from edgeward.storage.integrity import Kind, violation
 from edgeward.storage.repos.users import UserRecord
 from edgeward.storage.secrets import SecretBox
@@ -148,7 +148,7 @@ def update_status(conn: Connection, account: str, user: UserRecord | None, acces
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}")
     params = {"account": account, "b_owner": owner_of(user), "akid": access_key_id, "b_status": status}
-    if conn.execute(_UPDATE_STATUS, params).rowcount == 0:
+    if _UPDATE_STATUS.execute(conn, params) == 0:
         raise NotFound(f"The Access Key with id {access_key_id} cannot be found.")
 
 
@@ -217,8 +217,8 @@ _RECORD_SELECT = select(
 
 
 def get_access_key(conn: Connection, account: str, access_key_id: str) -> AccessKeyRecord | None:
-    row = conn.execute(_BY_ID, {"account": account, "akid": access_key_id}).mappings().one_or_none()
-    return None if row is None else _record(row)
+    row = _BY_ID.first(conn, {"account": account, "akid": access_key_id})
+    return None if row is None else AccessKeyRecord(*row)
 
 
 def list_access_keys(conn: Connection, account: str, user: UserRecord | None) -> list[AccessKeyRecord]:
@@ -257,7 +257,7 @@ def lookup_for_auth(conn: Connection, access_key_id: str, box: SecretBox) -> Aut
     if row is None:
         return None
     account, status, ciphertext, user_id, name, unique_id, user_arn, path, boundary, tags = row
-    secret = box.decrypt(ciphertext, secret_context(access_key_id)).decode("ascii")
+    secret = SECRETS.open(box, ciphertext, secret_context(access_key_id)).decode("ascii")
     return AuthKey(
         access_key_id,
         account,
@@ -274,10 +274,14 @@ def lookup_for_auth(conn: Connection, access_key_id: str, box: SecretBox) -> Aut
 
 
 # Statements built once (building a Core expression costs more than running it on SQLite).
-_BY_ID = _RECORD_SELECT.where(
-    access_keys.c.account_id == bindparam("account"), access_keys.c.access_key_id == bindparam("akid")
+# (`_RECORD_SELECT`'s columns are AccessKeyRecord's fields, in order.)
+_BY_ID = HotQuery(
+    _RECORD_SELECT.where(
+        access_keys.c.account_id == bindparam("account"), access_keys.c.access_key_id == bindparam("akid")
+    ),
+    typed=True,
 )
-_UPDATE_STATUS = (
+_UPDATE_STATUS = HotStatement(
     update(access_keys)
     .where(
         access_keys.c.account_id == bindparam("account"),

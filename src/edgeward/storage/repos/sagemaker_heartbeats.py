@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
+from edgeward.storage.fastpath import HotStatement
 from edgeward.storage.tables_sagemaker import sagemaker_device_fleets as fleets
 from edgeward.storage.tables_sagemaker import sagemaker_devices as devices
 
@@ -61,8 +62,11 @@ _VALUES = {
 }
 # Built once: compiled once per dialect, then reused by every heartbeat. (Bind names must differ from the
 # column names in an UPDATE, hence `b_`.)
-_ANY_CALLER = update(devices).where(_DEVICE).values(_VALUES)
-_THING_ONLY = update(devices).where(_DEVICE, devices.c.iot_thing_name == bindparam("b_thing")).values(_VALUES)
+# Run on the driver (`storage.fastpath`): the heartbeat is the data plane's hottest write.
+_ANY_CALLER = HotStatement(update(devices).where(_DEVICE).values(_VALUES))
+_THING_ONLY = HotStatement(
+    update(devices).where(_DEVICE, devices.c.iot_thing_name == bindparam("b_thing")).values(_VALUES)
+)
 
 
 def record_heartbeat(
@@ -83,8 +87,8 @@ def record_heartbeat(
         "b_deployment_result": beat.deployment_result,
     }
     if thing is None:
-        return bool(conn.execute(_ANY_CALLER, params).rowcount)
-    return bool(conn.execute(_THING_ONLY, {**params, "b_thing": thing}).rowcount)
+        return bool(_ANY_CALLER.execute(conn, params))
+    return bool(_THING_ONLY.execute(conn, {**params, "b_thing": thing}))
 
 
 def fleet_statistics(conn: Connection, fleet_id: int, connected_since: datetime) -> FleetStatistics:

@@ -9,14 +9,13 @@ lookup joins that entity in the same query, and finds nothing once the entity is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Dialect, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select
 
-from edgeward.storage.fastpath import HotQuery
+from edgeward.storage.fastpath import SECRETS, HotQuery, HotStatement
 from edgeward.storage.secrets import SecretBox
 from edgeward.storage.tables import iam_users
 from edgeward.storage.tables_entities import iam_roles
@@ -112,35 +111,54 @@ class ChainFacts:
 # -- writes ----------------------------------------------------------------------------------------
 
 
-def create_session(conn: Connection, box: SecretBox, session: NewSession) -> None:
-    """Store a new session: its secret sealed, its token hashed."""
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """What is stored of a session's secrets: the secret sealed by the SecretBox, the token's SHA-256."""
+
+    secret_ciphertext: str
+    token_sha256: str = field(repr=False)
+
+
+def seal(box: SecretBox, access_key_id: str, secret: str, token: str) -> Sealed:
+    """Seal a session's secrets for storage (pure CPU: callers may do it before their transaction)."""
+    return Sealed(box.encrypt(secret.encode("ascii"), secret_context(access_key_id)), token_sha256(token))
+
+
+def create_session(conn: Connection, box: SecretBox, session: NewSession, sealed: Sealed | None = None) -> None:
+    """Store a new session: its secret sealed, its token hashed (`sealed`, when done beforehand by `seal`)."""
     if session.kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    conn.execute(
-        _INSERT,
+    if sealed is None:
+        sealed = seal(box, session.access_key_id, session.secret, session.token)
+    _INSERT.execute(
+        conn,
         {
-            "access_key_id": session.access_key_id,
-            "account_id": session.account,
-            "kind": session.kind,
-            "secret_ciphertext": box.encrypt(session.secret.encode("ascii"), secret_context(session.access_key_id)),
-            "token_sha256": token_sha256(session.token),
-            "role_id": session.role_id,
-            "user_id": session.user_id,
-            "session_name": session.session_name,
-            "source_identity": session.source_identity,
-            "session_policy": session.session_policy,
-            "session_policy_arns": list(session.session_policy_arns),
-            "tags": dict(session.tags),
-            "transitive_tag_keys": list(session.transitive_tag_keys),
-            "context": dict(session.context),
-            "mfa": session.mfa,
-            "issued_at": session.issued_at,
-            "expires_at": session.expires_at,
+            "v_access_key_id": session.access_key_id,
+            "v_account_id": session.account,
+            "v_kind": session.kind,
+            "v_secret_ciphertext": sealed.secret_ciphertext,
+            "v_token_sha256": sealed.token_sha256,
+            "v_role_id": session.role_id,
+            "v_user_id": session.user_id,
+            "v_session_name": session.session_name,
+            "v_source_identity": session.source_identity,
+            "v_session_policy": session.session_policy,
+            "v_session_policy_arns": list(session.session_policy_arns),
+            "v_tags": dict(session.tags),
+            "v_transitive_tag_keys": list(session.transitive_tag_keys),
+            "v_context": dict(session.context),
+            "v_mfa": session.mfa,
+            "v_issued_at": session.issued_at,
+            "v_expires_at": session.expires_at,
         },
     )
 
 
-_INSERT = insert(sts_sessions)  # built once: the credentials provider issues a session per exchange
+# Built once and run on the driver: the credentials provider issues a session per exchange. Every column is
+# a named parameter (`v_<column>`), converted by its column's type (JSON text, UTC datetimes, booleans).
+_INSERT = HotStatement(
+    insert(sts_sessions).values({c.name: bindparam(f"v_{c.name}", type_=c.type) for c in sts_sessions.c})
+)
 
 
 def delete_expired(conn: Connection, before: datetime, limit: int = SWEEP_LIMIT) -> int:
@@ -196,22 +214,7 @@ _LOOKUP_SELECT = (
         or_(_t.user_id.is_(None), _u.id.is_not(None)),
     )
 )
-_LOOKUP = HotQuery(_LOOKUP_SELECT)
-
-Processor = Callable[[Any], Any] | None
-_processors: dict[str, tuple[Processor, ...]] = {}
-
-
-def _row_processors(dialect: Dialect) -> tuple[Processor, ...]:
-    """The column types' result conversions (dates, JSON, booleans), which HotQuery leaves to its caller."""
-    found = _processors.get(dialect.name)
-    if found is None:
-        found = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in _LOOKUP_SELECT.selected_columns
-        )
-        _processors[dialect.name] = found
-    return found
+_LOOKUP = HotQuery(_LOOKUP_SELECT, typed=True)
 
 
 def lookup_session(conn: Connection, access_key_id: str, box: SecretBox) -> SessionAuth | None:
@@ -219,20 +222,16 @@ def lookup_session(conn: Connection, access_key_id: str, box: SecretBox) -> Sess
 
     Expired sessions are returned too (`expired()` tells): the caller answers them with ExpiredToken.
     """
-    raw = _LOOKUP.first(conn, {"akid": access_key_id})
-    if raw is None:
+    row = _LOOKUP.first(conn, {"akid": access_key_id})
+    if row is None:
         return None
-    row = [
-        value if convert is None else convert(value)
-        for convert, value in zip(_row_processors(conn.dialect), raw, strict=True)
-    ]
     (account, kind, ciphertext, token_digest, issued_at, expires_at, entity_id, name, path, arn, unique_id) = row[:11]
     boundary, entity_tags, session_name, source_identity, policy, policy_arns, tags, transitive, context, mfa = row[11:]
     return SessionAuth(
         access_key_id=access_key_id,
         account=account,
         kind=kind,
-        secret=box.decrypt(ciphertext, secret_context(access_key_id)).decode("ascii"),
+        secret=SECRETS.open(box, ciphertext, secret_context(access_key_id)).decode("ascii"),
         token_sha256=token_digest,
         issued_at=issued_at,
         expires_at=expires_at,

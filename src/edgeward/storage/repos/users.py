@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from edgeward.core import arn as arns
 from edgeward.core import clock, ids
 from edgeward.storage.errors import AlreadyExists, InUse, NotFound
+from edgeward.storage.fastpath import HotQuery
 from edgeward.storage.integrity import Kind, violation
 from edgeward.storage.tables import iam_users
 
@@ -106,15 +107,33 @@ def get_user(conn: Connection, account: str, name: str, *, lock: bool = False) -
     transaction instead of slipping past its checks.
     """
     statement = _BY_NAME_LOCKED if lock else _BY_NAME
-    row = conn.execute(statement, {"account": account, "name_lower": name_key(name)}).mappings().one_or_none()
-    return None if row is None else user_from_row(row)
+    row = statement.first(conn, {"account": account, "name_lower": name_key(name)})
+    if row is None:
+        return None
+    user_id, account_id, name, path, unique_id, arn, created_at, boundary, tags = row
+    return UserRecord(
+        user_id, account_id, name, path, unique_id, arn, created_at, boundary, MappingProxyType(tags or {})
+    )
 
 
-# Built once: GetUser-style lookups are frequent, and building the expression costs more than running it.
-_BY_NAME = select(iam_users).where(
+# Prebuilt and run on the driver (`storage.fastpath`): GetUser-style lookups are on the hot path of most
+# IAM operations, and SQLAlchemy's per-execution work costs more than the indexed SELECT itself.
+_USER_COLUMNS = (
+    iam_users.c.id,
+    iam_users.c.account_id,
+    iam_users.c.name,
+    iam_users.c.path,
+    iam_users.c.unique_id,
+    iam_users.c.arn,
+    iam_users.c.created_at,
+    iam_users.c.permissions_boundary,
+    iam_users.c.tags,
+)
+_BY_NAME_SELECT = select(*_USER_COLUMNS).where(
     iam_users.c.account_id == bindparam("account"), iam_users.c.name_lower == bindparam("name_lower")
 )
-_BY_NAME_LOCKED = _BY_NAME.with_for_update()
+_BY_NAME = HotQuery(_BY_NAME_SELECT, typed=True)
+_BY_NAME_LOCKED = HotQuery(_BY_NAME_SELECT.with_for_update(), typed=True)
 
 
 def get_user_by_id(conn: Connection, user_id: int, account: str | None = None) -> UserRecord | None:
