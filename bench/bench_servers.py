@@ -144,8 +144,9 @@ def _quiet_start_options() -> list[str]:
 
 
 @contextmanager
-def edgeward(work_dir: Path) -> Iterator[Server]:
-    """`edgeward serve --workers 2` with a fresh data directory under work_dir."""
+def edgeward(work_dir: Path, *, key_pool: bool = False) -> Iterator[Server]:
+    """`edgeward serve --workers 2` with a fresh data directory under work_dir (and, unless `key_pool`, no pool
+    of pre-generated keys filling in the background)."""
     port, data_dir, log_path = free_port(), work_dir / "edgeward-data", work_dir / "edgeward.log"
     argv = [
         *_edgeward_command(),
@@ -162,7 +163,7 @@ def edgeward(work_dir: Path) -> Iterator[Server]:
         str(EDGEWARD_WORKERS),
         "--log-level",
         "warning",
-        *_quiet_start_options(),
+        *([] if key_pool else _quiet_start_options()),
     ]
     endpoint = f"http://{LOOPBACK}:{port}"
     with _process(argv, dict(os.environ), log_path) as proc:

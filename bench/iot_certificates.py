@@ -237,7 +237,7 @@ def _group_cpu_seconds(pgid: int) -> float:
 
 def run_edgeward(args: argparse.Namespace, csrs: list[str], work: Path) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
-    with bench_servers.edgeward(work) as server:
+    with bench_servers.edgeward(work, key_pool=True) as server:
         fill_pools(server, args)
         results["edgeward"] = {
             "version": server.version,

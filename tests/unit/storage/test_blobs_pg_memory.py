@@ -23,7 +23,7 @@ DATA = os.urandom(CHUNKS * CHUNK + 1234)
 @pytest.fixture
 def store(database: Database) -> Iterator[PostgresBlobStore]:
     if database.dialect != "postgresql":
-        pytest.skip("the PostgreSQL blob store")
+        pytest.skip("measures the PostgreSQL blob store: runs in the postgres variant only")
     yield PostgresBlobStore(database)
 
 
