@@ -14,12 +14,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from edgeward.storage.errors import AlreadyExists, NotFound
+from edgeward.storage.errors import AlreadyExists
 from edgeward.storage.integrity import violation
-from edgeward.storage.repos.iot_certificates import Position, after_position, new_generation_id
+from edgeward.storage.repos.iot_certificates import Position, after_position, bump_version
 from edgeward.storage.repos.iot_certificates import active_certificates_without_ca as active_certificates_without_ca
 from edgeward.storage.tables_iot_certs import iot_ca_certificates
 
@@ -107,18 +107,7 @@ def update_ca_certificate(
 ) -> None:
     """Apply `changes` (column -> value: status, auto_registration, registration_config) and a new version;
     NotFound when the CA certificate is gone."""
-    stmt = (
-        update(iot_ca_certificates)
-        .where(iot_ca_certificates.c.certificate_id == record.certificate_id)
-        .values(
-            **changes,
-            last_modified_at=now,
-            customer_version=iot_ca_certificates.c.customer_version + 1,
-            generation_id=new_generation_id(),
-        )
-    )
-    if conn.execute(stmt).rowcount == 0:
-        raise NotFound(f"The CA certificate {record.certificate_id} does not exist.")
+    bump_version(conn, iot_ca_certificates, record.certificate_id, changes, now, "CA certificate")
 
 
 def delete_ca_certificate(conn: Connection, ca_certificate_id: str) -> bool:

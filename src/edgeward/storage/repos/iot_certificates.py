@@ -79,18 +79,26 @@ def get_account_certificate(
 
 def set_certificate_status(conn: Connection, record: CertificateRecord, status: str, now: datetime) -> None:
     """New status (and version); NotFound when the certificate is gone."""
+    bump_version(conn, iot_certificates, record.certificate_id, {"status": status}, now, "certificate")
+
+
+def bump_version(
+    conn: Connection, table: Table, certificate_id: str, changes: Mapping[str, Any], now: datetime, noun: str
+) -> None:
+    """Apply `changes` to a certificate or CA certificate row with a new customer version and generation id;
+    NotFound when the row is gone."""
     stmt = (
-        update(iot_certificates)
-        .where(iot_certificates.c.certificate_id == record.certificate_id)
+        update(table)
+        .where(table.c.certificate_id == certificate_id)
         .values(
-            status=status,
+            **changes,
             last_modified_at=now,
-            customer_version=iot_certificates.c.customer_version + 1,
+            customer_version=table.c.customer_version + 1,
             generation_id=new_generation_id(),
         )
     )
     if conn.execute(stmt).rowcount == 0:
-        raise NotFound(f"The certificate {record.certificate_id} does not exist.")
+        raise NotFound(f"The {noun} {certificate_id} does not exist.")
 
 
 def delete_certificate(conn: Connection, certificate_id: str) -> bool:
