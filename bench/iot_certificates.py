@@ -1,21 +1,22 @@
 """IoT certificate issuing: bursts of CreateKeysAndCertificate and CreateCertificateFromCsr against a real
 edgeward (`--workers 2`, SQLite), next to moto's in-process figures for the same calls.
 
-    python bench/iot_certificates.py [--count 1000] [--clients 8] [--pool-wait 60] [--only edgeward|moto]
+    python bench/iot_certificates.py [--count 1000] [--clients 8] [--pool-wait 600] [--only edgeward|moto]
                                      [--wrk-seconds 5]
 
 edgeward: `--clients` client processes (boto3, one client each, no GIL shared) start together at a barrier
 and split `--count` calls; the rate is calls / (last finish - first start), with latency percentiles. Before
-the keys burst, the script waits (at most `--pool-wait` seconds) for the workers' key pools, which start
-filling when the workers start (`edgeward serve --key-pool-size`, 1000 by default, split across workers), to
-be full, because a burst is what the pool exists for. The CSRs (half RSA-2048, half EC P-256, each with its
-own common name) are made before timing. Client processes share the machine's cores with the server, so on a
-small machine the figures are a floor.
+each burst the script waits (at most `--pool-wait` seconds) until the workers' key pools are full
+(`edgeward serve --key-pool-size`, 1000 keys in each worker by default, filled at start and whenever the
+server is idle; the server's `edgeward_key_pool_ready` gauge tells), because a burst is what the pool
+exists for. `keys made` is how many keys a worker had to generate while its caller waited (its pool ran
+dry: `edgeward_device_keys_total{source="on_demand"}`). The CSRs (half RSA-2048, half EC P-256, each with
+its own common name) are made before timing. Client processes share the machine's cores with the server
+(8 boto3 clients need more CPU than the server does), so on a small machine these figures are a floor.
 
 edgeward, server capacity: then wrk (as in bench/throughput.py) replays pre-signed requests for
 `--wrk-seconds` over 16 connections (a signed CreateCertificateFromCsr or CreateKeysAndCertificate is valid to
-replay: each one issues a new certificate), so no Python client shares the CPU. At 200/s, 5 s is a burst of
-about 1,000. 0 skips it.
+replay: each one issues a new certificate), so no Python client shares the CPU. 0 skips it.
 
 moto: installed on first use into its own venv, `bench/.venv-moto` (never a project dependency), and run
 there in a subprocess: `mock_aws` in one process, the same calls one after another with the same CSRs (moto
@@ -133,11 +134,13 @@ def burst(server: Server, operation: str, count: int, clients: int, csrs: list[s
     processes = [
         context.Process(target=_worker, args=(server, operation, share, csrs, barrier, results)) for share in shares
     ]
+    on_demand_before = on_demand_keys(server)
     for process in processes:
         process.start()
     cpu_before = _group_cpu_seconds(server.pgid)
     parts = [results.get(timeout=600) for _ in processes]
     cpu = _group_cpu_seconds(server.pgid) - cpu_before
+    on_demand = on_demand_keys(server) - on_demand_before
     for process in processes:
         process.join()
     elapsed = max(p["end"] for p in parts) - min(p["start"] for p in parts)
@@ -147,7 +150,22 @@ def burst(server: Server, operation: str, count: int, clients: int, csrs: list[s
     # that would allow on every core of this machine with nothing else running.
     figures["server_cpu_ms"] = round(cpu / count * 1000, 2)
     figures["cpu_bound_per_second"] = round((os.cpu_count() or 1) * count / cpu, 1) if cpu else None
+    figures["keys_on_demand"] = on_demand
     return figures
+
+
+def on_demand_keys(server: Server) -> int:
+    """Keys the server generated while a caller waited (its pool was empty), from its Prometheus metrics."""
+    return metric(server, 'edgeward_device_keys_total{source="on_demand"}')
+
+
+def metric(server: Server, series: str) -> int:
+    """One series of the server's Prometheus metrics (summed over the workers by the server)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.endpoint}/_edgeward/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return sum(int(float(line.split()[-1])) for line in text.splitlines() if line.split(" ")[0] == series)
 
 
 def summary(count: int, elapsed: float, latencies: list[float], failures: int = 0) -> dict[str, Any]:
@@ -178,6 +196,7 @@ def wrk_run(server: Server, operation: str, csrs: list[str], seconds: int, work:
     workload = Workload(operation, "write", "iot", method, 1.0, lambda _fixture: [params(csrs)])
     groups = [[_one_host_header(request) for request in group] for group in sign(server, workload, Fixture(()))]
     script = bench_wrk.write_script(groups, work / f"{operation}.lua")
+    on_demand_before = on_demand_keys(server)
     result = bench_wrk.run(server.endpoint, script, seconds, WRK_CONNECTIONS, 2)
     return {
         "calls": result.requests,
@@ -187,6 +206,7 @@ def wrk_run(server: Server, operation: str, csrs: list[str], seconds: int, work:
         "p50_ms": round(result.p50_ms, 1),
         "p99_ms": round(result.p99_ms, 1),
         "first_failure": result.first_bad,
+        "keys_on_demand": on_demand_keys(server) - on_demand_before,
     }
 
 
@@ -199,24 +219,22 @@ def _one_host_header(request: SignedRequest) -> SignedRequest:
 
 
 def fill_pools(server: Server, args: argparse.Namespace) -> None:
-    """Let every worker's key pool fill (they start filling when the workers start): a burst is what they are
-    for. Full pools are seen from outside as the server's processes going quiet (the pools' threads are the
-    only thing using CPU while no request comes); `--pool-wait` bounds the wait."""
-    print(f"edgeward: waiting up to {args.pool_wait}s for the key pools to fill ...", flush=True)
+    """Let every worker's key pool fill (they fill when the workers start and whenever the server is idle):
+    a burst is what they are for. The server's `edgeward_key_pool_ready` gauge says how many keys are
+    ready; `--pool-wait` bounds the wait."""
+    print(f"edgeward: waiting up to {args.pool_wait}s for {KEY_POOL_SIZE} pooled keys ...", flush=True)
     began = time.monotonic()
-    before = _group_cpu_seconds(server.pgid)
+    ready = 0
     while time.monotonic() - began < args.pool_wait:
-        time.sleep(QUIET_INTERVAL_S)
-        now = _group_cpu_seconds(server.pgid)
-        if now - before < QUIET_CPU_S:
+        ready = metric(server, "edgeward_key_pool_ready")
+        if ready >= KEY_POOL_SIZE:
             print(f"edgeward: pools full after {time.monotonic() - began:.0f}s", flush=True)
             return
-        before = now
-    print(f"edgeward: pools still filling after {args.pool_wait}s; measuring anyway", flush=True)
+        time.sleep(1.0)
+    print(f"edgeward: {ready} keys ready after {args.pool_wait}s; measuring anyway", flush=True)
 
 
-QUIET_INTERVAL_S = 2.0
-QUIET_CPU_S = 0.2  # CPU seconds per interval below which the server counts as idle
+KEY_POOL_SIZE = 2 * 1000  # `edgeward serve`'s default --key-pool-size, in each of the 2 workers
 
 
 def _group_cpu_seconds(pgid: int) -> float:
@@ -236,20 +254,20 @@ def _group_cpu_seconds(pgid: int) -> float:
 
 
 def run_edgeward(args: argparse.Namespace, csrs: list[str], work: Path) -> dict[str, dict[str, Any]]:
-    results: dict[str, dict[str, Any]] = {}
+    """Each burst starts with full key pools (none of the server's CPU goes to refilling them during a
+    burst that could have been made before it)."""
+    results: dict[str, dict[str, Any]] = {"edgeward": {}, "edgeward-wrk": {}}
     with bench_servers.edgeward(work, key_pool=True) as server:
-        fill_pools(server, args)
-        results["edgeward"] = {
-            "version": server.version,
-            "CreateKeysAndCertificate": burst(server, "CreateKeysAndCertificate", args.count, args.clients, csrs),
-            "CreateCertificateFromCsr": burst(server, "CreateCertificateFromCsr", args.count, args.clients, csrs),
-        }
-        if args.wrk_seconds:
+        for operation in WRK_OPERATIONS:
             fill_pools(server, args)
-            results["edgeward-wrk"] = {
-                "version": server.version,
-                **{op: wrk_run(server, op, csrs, args.wrk_seconds, work) for op in WRK_OPERATIONS},
-            }
+            results["edgeward"][operation] = burst(server, operation, args.count, args.clients, csrs)
+        for operation in WRK_OPERATIONS if args.wrk_seconds else ():
+            fill_pools(server, args)
+            results["edgeward-wrk"][operation] = wrk_run(server, operation, csrs, args.wrk_seconds, work)
+        for figures in results.values():
+            figures["version"] = server.version
+    if not args.wrk_seconds:
+        del results["edgeward-wrk"]
     return results
 
 
@@ -286,12 +304,13 @@ def run_moto(args: argparse.Namespace, csrs: list[str], work: Path) -> dict[str,
 def report(results: dict[str, dict[str, Any]]) -> None:
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     header = f"{'operation':<28}{'server':<14}{'calls/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
-    print(header + f"{'srv cpu ms':>12}{'cpu-bound/s':>13}")
+    print(header + f"{'srv cpu ms':>12}{'cpu-bound/s':>13}{'keys made':>11}")
     for operation in ("CreateKeysAndCertificate", "CreateCertificateFromCsr"):
         for server, figures in results.items():
             f = figures[operation]
             row = f"{operation:<28}{server:<14}{f['per_second']:>10}{f['p50_ms']:>9}{f['p99_ms']:>9}{f['failures']:>8}"
-            print(row + f"{f.get('server_cpu_ms', ''):>12}{f.get('cpu_bound_per_second') or '':>13}")
+            made = f.get("keys_on_demand", "") if operation == "CreateKeysAndCertificate" else ""
+            print(row + f"{f.get('server_cpu_ms', ''):>12}{f.get('cpu_bound_per_second') or '':>13}{made:>11}")
         if "moto" in results:
             for server in (name for name in results if name != "moto"):
                 ratio = results[server][operation]["per_second"] / results["moto"][operation]["per_second"]

@@ -65,7 +65,7 @@ def add_parser(commands: Any) -> None:
         "--key-pool-size",
         type=int,
         default=DEFAULT_KEY_POOL_SIZE,
-        help=f"RSA keys kept ready for CreateKeysAndCertificate, split across workers "
+        help=f"RSA keys each worker process keeps ready for CreateKeysAndCertificate "
         f"({DEFAULT_KEY_POOL_SIZE}; 0: none)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -180,14 +180,16 @@ def _serve(config: Config, certificate: ApiCertificate | None, log_format: str =
 
 
 def create_worker_app() -> Any:
-    """uvicorn's factory, run once in every worker process as it starts: the worker's share of the key pool
-    starts filling now, so the first burst of CreateKeysAndCertificate finds keys ready."""
+    """uvicorn's factory, run once in every worker process as it starts: the worker's key pool starts
+    filling now, so the first burst of CreateKeysAndCertificate finds keys ready.
+
+    Every worker keeps the whole `--key-pool-size`, not a share: which worker a client's connection lands on
+    is the kernel's choice, and a burst over a few connections can go mostly to one worker."""
     from edgeward.server.mtls_app import create_app
     from edgeward.services.iot import authority
 
     config = Config.from_env()
-    per_worker = -(-config.key_pool_size // config.workers)  # rounded up: never 0 while the pool is wanted
-    authority.configure_key_pool(per_worker)
-    if per_worker > 0:
+    authority.configure_key_pool(config.key_pool_size)
+    if config.key_pool_size > 0:
         authority.key_pool()
     return create_app()

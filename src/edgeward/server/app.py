@@ -44,6 +44,7 @@ class EdgewardApp:
         self._executor: ThreadPoolExecutor | None = None  # PostgreSQL: requests run on these threads
         self._writer: GroupWriter | None = None  # SQLite: write requests are group-committed by this thread
         self._io: ThreadPoolExecutor | None = None  # blob reads and writes of streamed bodies
+        self._prepare: ThreadPoolExecutor | None = None  # see `_prepare_executor`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -89,6 +90,8 @@ class EdgewardApp:
             self._executor.shutdown(wait=False)
         if self._io is not None:
             self._io.shutdown(wait=False)
+        if self._prepare is not None:
+            self._prepare.shutdown(wait=False)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.start()
@@ -134,6 +137,13 @@ class EdgewardApp:
             return None
         return refused if refused is not None else await self._run(work)
 
+    def _prepare_executor(self) -> ThreadPoolExecutor:
+        """Threads for the CPU-heavy parts of writes done before the writer (`Work.prepare_outside`): more
+        than the cores, since key generation and signing release the GIL."""
+        if self._prepare is None:
+            self._prepare = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="edgeward-prepare")
+        return self._prepare
+
     def _io_executor(self) -> ThreadPoolExecutor:
         if self._io is None:
             self._io = ThreadPoolExecutor(max_workers=32, thread_name_prefix="edgeward-io")
@@ -158,6 +168,11 @@ class EdgewardApp:
     async def _write(self, work: Work) -> HttpResponse:
         """SQLite: a write request joins the writer's next batch (inline once the writer has stopped)."""
         if self._writer is not None:
+            if work.prepares_outside:
+                await asyncio.get_running_loop().run_in_executor(self._prepare_executor(), work.prepare_outside)
+                early = work.early_reply()
+                if early is not None:
+                    return early
             try:
                 return await self._writer.submit(work)
             except WriterClosed:
@@ -185,6 +200,7 @@ class EdgewardApp:
         return _json(404, {"message": f"No edgeward endpoint {request.method} {path}."})
 
 
+PREPARE_THREADS = 4
 _SIGNED_QUERY = ("X-Amz-Signature=", "Signature=", "X-Amz-Credential=")
 
 

@@ -32,7 +32,7 @@ class Config:
     max_body_bytes: int = 16 * 1024 * 1024
     # HTTPS on the API port with a certificate from the installation's CA (`--tls`).
     tls: bool = False
-    # RSA keys kept ready for CreateKeysAndCertificate, split across the worker processes (0: none).
+    # RSA keys each worker process keeps ready for CreateKeysAndCertificate (0: none).
     key_pool_size: int = 0
 
     @property

@@ -21,6 +21,7 @@ from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -87,6 +88,21 @@ CERTIFICATES = Counter(
     registry=REGISTRY,
 )
 
+DEVICE_KEYS = Counter(
+    "edgeward_device_keys",
+    "Key pairs handed out by CreateKeysAndCertificate, by source: the key pool, or generated on demand "
+    "because the pool was empty (then --key-pool-size is too small for the bursts seen).",
+    ["source"],
+    registry=REGISTRY,
+)
+
+KEY_POOL_READY = Gauge(
+    "edgeward_key_pool_ready",
+    "RSA keys generated ahead and ready for CreateKeysAndCertificate (summed over the worker processes).",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
+
 if MULTIPROC_ENV not in os.environ:
     ProcessCollector(registry=REGISTRY)  # memory and CPU of this process (not meaningful summed over workers)
 
@@ -131,6 +147,8 @@ def install() -> None:
         {True: DECISIONS.labels("allowed"), False: DECISIONS.labels("denied")},
         _cached(EXCHANGES),
         _cached(CERTIFICATES),
+        _cached(DEVICE_KEYS),
+        KEY_POOL_READY.set,
     )
 
 

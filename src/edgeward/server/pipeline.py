@@ -38,10 +38,10 @@ from edgeward.protocol.sigv4 import (
     verified_signing_key,
 )
 from edgeward.server.authn import Authenticator, root_principal
-from edgeward.services.context import Authorizer, Context, Handler
+from edgeward.services.context import PREPARED, Authorizer, Context, Handler
 from edgeward.services.errors import unauthorized_handler
 from edgeward.services.policy_cache import note_operation
-from edgeward.services.registry import OPEN_OPERATIONS, handler_for, is_read_only
+from edgeward.services.registry import OPEN_OPERATIONS, handler_for, is_read_only, preparer_for
 from edgeward.storage.blobs import BlobStore
 from edgeward.storage.database import Database
 from edgeward.storage.secrets import SecretBox
@@ -141,17 +141,20 @@ class Pipeline:
         principal: Principal,
         staged: StagedBody | None = None,
         parsed: Parsed | None = None,
+        prepared: object | None = None,
     ) -> tuple[dict[str, Any], list[AfterCommit]]:
-        """Parsing and the handler for an authenticated request; `staged` is a streamed upload's body.
-        Returns the output and what the handler asked to run once its transaction has committed."""
+        """Parsing and the handler for an authenticated request; `staged` is a streamed upload's body,
+        `prepared` what the operation's preparer made before the transaction. Returns the output and what
+        the handler asked to run once its transaction has committed."""
         params = codec_for(route.service).parse(route, request) if parsed is None else parsed.result()
         if staged is not None:
             params["Body"] = staged
         handler = handler_for(route.service, route.operation)
         if handler is None:
             raise not_implemented(route.service, route.operation)
-        region = signed.region if signed is not None and signed.region else self.default_region
-        return self._run(conn, handler, principal, route, params, region, request, request_id)
+        if prepared is not None:
+            params[PREPARED] = prepared
+        return self._run(conn, handler, principal, route, params, self.region_of(signed), request, request_id)
 
     def after_commit(self, signed: SignedRequest | None, now: float) -> None:
         if signed is not None and not self.dev:
@@ -180,7 +183,20 @@ class Pipeline:
         request: HttpRequest,
         request_id: str,
     ) -> tuple[dict[str, Any], list[AfterCommit]]:
-        ctx = Context(
+        ctx = self.context(conn, principal, route, region, request, request_id)
+        if PREPARED in params:  # authorized when it was prepared, moments ago (`Work.prepare_outside`)
+            ctx.authorized = True
+        output: dict[str, Any] = handler(ctx, params)
+        if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
+            log.error("handler %s:%s made no authorization check", route.service, route.operation)
+            raise unauthorized_handler(route.service, route.operation)
+        note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
+        return output, list(ctx.extras.get("after_commit", ()))
+
+    def context(
+        self, conn: Connection, principal: Principal, route: Route, region: str, request: HttpRequest, request_id: str
+    ) -> Context:
+        return Context(
             principal=principal,
             region=region,
             request_id=request_id,
@@ -194,12 +210,9 @@ class Pipeline:
             endpoints=self.endpoints,
             blobs=self.blobs,
         )
-        output: dict[str, Any] = handler(ctx, params)
-        if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
-            log.error("handler %s:%s made no authorization check", route.service, route.operation)
-            raise unauthorized_handler(route.service, route.operation)
-        note_operation(conn, route.service, route.operation)  # IAM writes invalidate every node's policy cache
-        return output, list(ctx.extras.get("after_commit", ()))
+
+    def region_of(self, signed: SignedRequest | None) -> str:
+        return signed.region if signed is not None and signed.region else self.default_region
 
 
 @dataclass(slots=True)
@@ -217,6 +230,8 @@ class Work:
     principal: Principal | None = None  # set when authenticated before the body was read (uploads)
     staged: StagedBody | None = None  # a streamed upload's body, already in the blob store
     _parsed: Parsed | None = None  # the parameters, when parsed before the transaction (`before_transaction`)
+    _prepared: object | None = None  # what the operation's preparer made (`prepare_outside`)
+    _early_failure: Exception | None = None  # what authenticating or preparing outside the transaction raised
     _output: dict[str, Any] = field(default_factory=dict)
     _now: float = 0.0
     _after_commit: list[AfterCommit] = field(default_factory=list)
@@ -241,11 +256,21 @@ class Work:
         """Everything that touches the database, in `conn`'s current transaction; raises what the request
         fails with (the caller rolls its transaction or savepoint back)."""
         pipeline = self.pipeline
+        if self._early_failure is not None:
+            raise self._early_failure
         if self.principal is None:
             self._now = time.time()
             self.principal = pipeline._authenticate(conn, self.request, self.route, self.signed, self._now)
         self._output, self._after_commit = pipeline.run_handler(
-            conn, self.request, self.route, self.signed, self.request_id, self.principal, self.staged, self._parsed
+            conn,
+            self.request,
+            self.route,
+            self.signed,
+            self.request_id,
+            self.principal,
+            self.staged,
+            self._parsed,
+            self._prepared,
         )
 
     def before_transaction(self) -> None:
@@ -254,6 +279,43 @@ class Work:
         error is kept and raised by `run` after authentication, where it would have been raised anyway."""
         if self._parsed is None:
             self._parsed = Parsed.of(self.route, self.request)
+
+    @property
+    def prepares_outside(self) -> bool:
+        """Whether the operation has CPU-heavy work that can be done before its transaction."""
+        return preparer_for(self.route.service, self.route.operation) is not None
+
+    def prepare_outside(self) -> None:
+        """Before the request queues for the group writer, in a thread of its own: authenticate and authorize
+        in a short read transaction, then do the operation's CPU-heavy part (signing a certificate, making a
+        key) outside any transaction, so the writer, which every write waits for, only stores the result.
+        Nothing is prepared for a caller that fails either check. Never raises: a failure is kept for `run`,
+        which raises it in the transaction, as if it had happened there."""
+        preparer = preparer_for(self.route.service, self.route.operation)
+        if preparer is None or self.principal is not None or self._early_failure is not None:
+            return
+        self.before_transaction()
+        assert self._parsed is not None
+        pipeline, request, route = self.pipeline, self.request, self.route
+        try:
+            params = self._parsed.result()
+            now = time.time()
+            with pipeline.db.read(keep=True) as conn:  # the prepare threads keep theirs (SQLite)
+                principal = pipeline._authenticate(conn, request, route, self.signed, now)
+                region = pipeline.region_of(self.signed)
+                ctx = pipeline.context(conn, principal, route, region, request, self.request_id)
+                work = preparer(ctx, params)
+                if not ctx.authorized:
+                    raise unauthorized_handler(route.service, route.operation)
+            prepared = work()
+        except Exception as exc:
+            self._early_failure = exc
+            return
+        self.principal, self._now, self._prepared = principal, now, prepared
+
+    def early_reply(self) -> HttpResponse | None:
+        """The error reply when authenticating, authorizing or preparing outside the transaction failed."""
+        return None if self._early_failure is None else self.failed(self._early_failure)
 
     def finish(self) -> HttpResponse:
         """After the commit: the handler's after-commit steps, the key's use, then the reply."""

@@ -54,3 +54,11 @@ class Context:
 
 
 Handler = Callable[[Context, dict[str, Any]], dict[str, Any]]
+
+# An operation's CPU-heavy part that writes nothing (issuing a certificate): given a read-only Context, it
+# authorizes and reads what it needs, and returns the work itself, which runs outside any transaction. The
+# pipeline runs it before the request queues for the writer and hands the result to the handler in
+# `params[PREPARED]`; a handler called without it (PostgreSQL, the mTLS listener, tests) prepares inline.
+Prepared = Callable[[], object]
+Preparer = Callable[[Context, dict[str, Any]], Prepared]
+PREPARED = "__edgeward_prepared__"

@@ -35,6 +35,14 @@ def _nothing(label: str) -> Incrementable:
 _decisions: dict[bool, Incrementable] = {True: _NOTHING, False: _NOTHING}
 _exchange: Callable[[str], Incrementable] = _nothing
 _certificate: Callable[[str], Incrementable] = _nothing
+_device_key: Callable[[str], Incrementable] = _nothing
+
+
+def _ignore(ready: int) -> None:
+    return None
+
+
+_pool_level: Callable[[int], None] = _ignore
 
 
 def authorization_decision(allowed: bool) -> None:
@@ -52,11 +60,26 @@ def certificate_issued(source: str) -> None:
     _certificate(source).inc()
 
 
+def device_key(source: str) -> None:
+    """One key pair handed out by CreateKeysAndCertificate: `pool` (made ahead) or `on_demand` (the pool was
+    empty: the caller waited for an RSA key to be generated; a large count says the pool is too small)."""
+    _device_key(source).inc()
+
+
+def key_pool_level(ready: int) -> None:
+    """The number of keys this process's pool holds ready, after each change."""
+    _pool_level(ready)
+
+
 def install(
     decisions: dict[bool, Incrementable],
     exchange: Callable[[str], Incrementable],
     certificate: Callable[[str], Incrementable],
+    device_key: Callable[[str], Incrementable] = _nothing,
+    pool_level: Callable[[int], None] | None = None,
 ) -> None:
     """Route the events to real counters (the server, once per worker process)."""
-    global _decisions, _exchange, _certificate
-    _decisions, _exchange, _certificate = dict(decisions), exchange, certificate
+    global _decisions, _exchange, _certificate, _device_key, _pool_level
+    _decisions, _exchange, _certificate, _device_key = dict(decisions), exchange, certificate, device_key
+    if pool_level is not None:
+        _pool_level = pool_level

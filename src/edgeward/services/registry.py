@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from edgeward.services.context import Handler
+from edgeward.services.context import Handler, Preparer
 
 
 @cache
@@ -29,6 +29,18 @@ def handlers() -> dict[tuple[str, str], Handler]:
 
 def handler_for(service: str, operation: str) -> Handler | None:
     return handlers().get((service, operation))
+
+
+@cache
+def preparers() -> dict[tuple[str, str], Preparer]:
+    """Operations whose CPU-heavy part can run before their write transaction (`context.Preparer`)."""
+    from edgeward.services import iot
+
+    return {("iot", operation): preparer for operation, preparer in iot.PREPARERS.items()}
+
+
+def preparer_for(service: str, operation: str) -> Preparer | None:
+    return preparers().get((service, operation))
 
 
 # Operations any authenticated caller may use without a permission (AWS leaves these open too).

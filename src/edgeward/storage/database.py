@@ -35,7 +35,7 @@ from edgeward.storage.tables import metadata
 from edgeward.storage.writelock import WriteLock
 
 DEFAULT_FILENAME = "edgeward.db"
-_MAX_READERS = 4  # threads that may keep a read connection of their own (SQLite); the pool holds 15
+_MAX_READERS = 8  # threads that may keep a read connection of their own (SQLite); the pool holds 15
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from edgeward.pki.keys import KeyPool, generate_rsa_key, private_key_pem, public_key_pem
+from edgeward.pki.keys import KeyPool, ProcessLoad, generate_rsa_key, private_key_pem, public_key_pem
 
 
 def modulus(key: rsa.RSAPrivateKey) -> int:
@@ -90,3 +90,43 @@ def test_zero_sized_pool_only_generates_on_demand() -> None:
         assert isinstance(pool.take(), rsa.RSAPrivateKey)
     finally:
         pool.stop()
+
+
+class SwitchLoad(ProcessLoad):
+    """A load meter the test sets: busy or not, and how often the pool has looked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.is_busy = True
+        self.looked = threading.Semaphore(0)
+
+    def busy(self) -> bool:
+        self.looked.release()
+        return self.is_busy
+
+
+def test_pool_waits_while_the_process_is_busy_then_fills() -> None:
+    load = SwitchLoad()
+    pool = KeyPool(size=2, load=load)
+    pool.start()
+    try:
+        for _ in range(5):  # the first key, then four looks while busy
+            assert load.looked.acquire(timeout=120)
+        assert len(pool) == 1  # made before the pool knew the process was busy; none since
+        load.is_busy = False
+        assert pool.wait_until_full(timeout=120)
+    finally:
+        pool.stop()
+
+
+def test_process_load_counts_other_threads_cpu_only() -> None:
+    own = ProcessLoad(busy_cores=0.5)
+    own.start()
+    generate_rsa_key()  # this thread's own CPU does not count
+    assert not own.busy()
+    other = ProcessLoad(busy_cores=0.05)  # low: on a loaded machine the other thread gets less than a core
+    spinner = threading.Thread(target=lambda: [generate_rsa_key() for _ in range(3)])
+    other.start()
+    spinner.start()
+    spinner.join()
+    assert other.busy()  # the other thread used CPU while this one only waited

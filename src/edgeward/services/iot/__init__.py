@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from edgeward.services.context import Handler
+from edgeward.services.context import Handler, Preparer
 
 OPERATIONS: dict[str, Handler] = {}
+PREPARERS: dict[str, Preparer] = {}
 
 
 def _merge() -> None:
@@ -21,6 +22,7 @@ def _merge() -> None:
             if name in OPERATIONS:
                 raise RuntimeError(f"IoT operation {name} registered twice")
             OPERATIONS[name] = handler
+        PREPARERS.update(getattr(module, "PREPARERS", {}))
 
 
 _merge()

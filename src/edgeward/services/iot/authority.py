@@ -13,6 +13,7 @@ import threading
 from edgeward.core.errors import ServiceError
 from edgeward.pki.authority import CertificateAuthority
 from edgeward.pki.keys import KeyPool
+from edgeward.services import metrics
 from edgeward.services.context import Context
 from edgeward.storage.repos.authorities import ISSUING, ROOT, open_authority, sealed_authority
 
@@ -45,7 +46,7 @@ def key_pool() -> KeyPool:
         return pool
     with _lock:
         if _pool is None or _pool.owner_pid != os.getpid():
-            _pool = KeyPool(size=_pool_size)
+            _pool = KeyPool(size=_pool_size, on_level=metrics.key_pool_level)
             _pool.start()
         return _pool
 

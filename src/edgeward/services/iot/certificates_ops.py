@@ -18,3 +18,4 @@ OPERATIONS: dict[str, Handler] = {
     **certificates_manage.OPERATIONS,
     **ca_certificates_ops.OPERATIONS,
 }
+PREPARERS = certificates_create.PREPARERS

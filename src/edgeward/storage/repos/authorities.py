@@ -12,7 +12,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from edgeward.core import clock
@@ -20,6 +20,7 @@ from edgeward.pki.authority import CertificateAuthority
 from edgeward.pki.errors import PkiError
 from edgeward.pki.pem import load_certificate
 from edgeward.storage.errors import SecretError, StorageError
+from edgeward.storage.fastpath import HotQuery
 from edgeward.storage.secrets import SecretBox
 from edgeward.storage.tables_pki import pki_authorities
 
@@ -73,11 +74,20 @@ def sealed_authorities(conn: Connection) -> dict[str, SealedAuthority]:
 
 
 def sealed_authority(conn: Connection, kind: str) -> SealedAuthority | None:
-    """One stored row by kind (a primary-key lookup)."""
-    row = conn.execute(select(pki_authorities).where(pki_authorities.c.kind == kind)).mappings().first()
-    if row is None:
-        return None
-    return SealedAuthority(row["kind"], row["certificate_pem"], row["key_ciphertext"], row["created_at"])
+    """One stored row by kind (a primary-key lookup, on every certificate issued: prebuilt)."""
+    row = _BY_KIND.first(conn, {"kind": kind})
+    return None if row is None else SealedAuthority(*row)
+
+
+_BY_KIND = HotQuery(
+    select(
+        pki_authorities.c.kind,
+        pki_authorities.c.certificate_pem,
+        pki_authorities.c.key_ciphertext,
+        pki_authorities.c.created_at,
+    ).where(pki_authorities.c.kind == bindparam("kind")),
+    typed=True,
+)
 
 
 def load_authorities(conn: Connection, box: SecretBox) -> Authorities | None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from edgeward.storage.errors import AlreadyExists, NotFound
+from edgeward.storage.fastpath import HotStatement
 from edgeward.storage.integrity import violation
 from edgeward.storage.tables_iot_certs import iot_certificates
 
@@ -53,11 +54,14 @@ def new_generation_id() -> str:
 
 
 def insert_certificate(conn: Connection, record: CertificateRecord) -> None:
-    """Store a new certificate; AlreadyExists when that very certificate (same id) is registered already."""
-    values = _values(record)
+    """Store a new certificate; AlreadyExists when that very certificate (same id) is registered already.
+
+    No savepoint of its own: a duplicate fails the request, whose transaction (or the group writer's
+    savepoint for it) is rolled back anyway; on PostgreSQL the failed INSERT leaves the transaction
+    unusable, so callers must not carry on after AlreadyExists.
+    """
     try:
-        with conn.begin_nested():
-            conn.execute(insert(iot_certificates).values(values))
+        _INSERT.execute(conn, _values(record))
     except IntegrityError as exc:
         if violation(exc).is_unique(iot_certificates, "certificate_id"):
             raise AlreadyExists(f"The certificate is already registered: {record.certificate_id}") from None
@@ -160,6 +164,12 @@ def _one(conn: Connection, *conditions: ColumnElement[bool], lock: bool = False)
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).mappings().one_or_none()
     return None if row is None else _record(row)
+
+
+# Built once: issuing a certificate is a hot path (bursts of CreateKeysAndCertificate / ...FromCsr).
+_INSERT = HotStatement(
+    insert(iot_certificates).values({column.name: bindparam(column.name) for column in iot_certificates.c})
+)
 
 
 def _values(record: CertificateRecord) -> dict[str, Any]:
