@@ -127,3 +127,13 @@ def test_concurrent_callers_never_share_a_key_or_certificate(server: RunningServ
 def test_pool_gauge_reports_ready_keys(server: RunningServer) -> None:
     _, samples = scrape(server)
     assert 0 <= value(samples, "edgeward_key_pool_ready") <= 2  # the test server's --key-pool-size
+
+
+def test_unauthenticated_malformed_request_gets_the_authentication_error(server: RunningServer) -> None:
+    """Authentication comes before anything about the parameters, prepared or not."""
+    key, _ = server.admin_keys()
+    unchecked = server.client("iot", key, "not-the-secret-" + "x" * 25, parameter_validation=False)
+    with pytest.raises(ClientError) as caught:
+        unchecked.create_certificate_from_csr()  # no CSR at all
+    assert error_of(caught)[2] == 403
+    assert error_of(caught)[0] != "InvalidRequestException"

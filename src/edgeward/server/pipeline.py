@@ -298,10 +298,10 @@ class Work:
         assert self._parsed is not None
         pipeline, request, route = self.pipeline, self.request, self.route
         try:
-            params = self._parsed.result()
             now = time.time()
             with pipeline.db.read(keep=True) as conn:  # the prepare threads keep theirs (SQLite)
                 principal = pipeline._authenticate(conn, request, route, self.signed, now)
+                params = self._parsed.result()  # a parse error counts only after authentication, as in `run`
                 region = pipeline.region_of(self.signed)
                 ctx = pipeline.context(conn, principal, route, region, request, self.request_id)
                 work = preparer(ctx, params)
