@@ -113,3 +113,30 @@ def test_no_secret_of_the_run_is_logged(json_server: RunningServer) -> None:
         assert secret not in text
         assert json.dumps(secret)[1:-1] not in text  # nor in JSON's escaped form
     assert "GetObject" in text and "CreateKeysAndCertificate" in text  # the requests were logged
+
+
+def test_credentials_provider_exchanges_have_access_lines(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The mTLS listener logs each exchange like an API request: its id, status, duration, and the calling
+    certificate as the principal (never the credentials it handed out)."""
+    from tests.e2e.mtls import device_curl, make_device, start_provider
+
+    provider_run = start_provider(tmp_path_factory, "sqlite", "--log-format", "json", "--log-level", "info")
+    provider = next(provider_run)
+    try:
+        device = make_device(provider, tmp_path_factory.mktemp("device"))
+        issued = device_curl(provider, device, thing=device.thing)
+        refused = device_curl(provider, device, alias="no-such-alias")
+        assert (issued.status, refused.status) == (200, 403)
+        server = provider.server
+        for result, status in ((issued, 200), (refused, 403)):
+            entry = access_entry(server, result.headers["x-amzn-requestid"])
+            assert entry["service"] == "credentials-iot"
+            assert entry["operation"] == "AssumeRoleWithCertificate"
+            assert entry["status"] == status
+            assert entry["principal"] == f"cert/{device.certificate_id}"
+            assert entry["method"] == "GET" and entry["path"].startswith("/role-aliases/")
+            assert entry["duration_ms"] >= 0
+        secret = issued.json()["credentials"]["secretAccessKey"]
+        assert secret not in log_path(server).read_text()
+    finally:
+        next(provider_run, None)

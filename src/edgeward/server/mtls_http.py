@@ -28,6 +28,7 @@ from http import HTTPStatus
 import httptools
 
 from edgeward.protocol.http import HttpResponse
+from edgeward.server import logs
 from edgeward.server.mtls_tls import HANDSHAKE_TIMEOUT
 
 log = logging.getLogger("edgeward.mtls")
@@ -157,11 +158,28 @@ async def _exchange_requests(
                 return
             continue
         request = requests.ready.popleft()
+        started = time.perf_counter()
         response = await handler(peer, request)
+        _access_line(peer, request, response, time.perf_counter() - started)
         writer.write(encode_response(response, keep_alive=request.keep_alive))
         await writer.drain()
         if not request.keep_alive:
             return
+
+
+def _access_line(peer: Peer, request: ParsedRequest, response: HttpResponse, seconds: float) -> None:
+    """The access-log line of one exchange, like the API's; the caller is the certificate's id."""
+    request_id = next((value for name, value in response.headers if name == "x-amzn-RequestId"), "-")
+    logs.request_line(
+        request_id,
+        "credentials-iot",
+        "AssumeRoleWithCertificate",
+        response.status,
+        seconds,
+        f"cert/{peer.certificate_id}",
+        request.method,
+        request.path,
+    )
 
 
 def _feed(parser: httptools.HttpRequestParser, data: bytes) -> HttpResponse | None:
