@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from edgeward import __version__
-from edgeward.cli import backup, ca, decisions, deeplens, migrate, models, serve
+from edgeward.cli import backup, ca, decisions, deeplens, kek, migrate, models, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     deeplens.add_parser(commands)
     backup.add_parsers(commands)
     migrate.add_parser(commands)
+    kek.add_parser(commands)
     return parser
 
 

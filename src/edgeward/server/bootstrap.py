@@ -114,7 +114,19 @@ def _check_key_encryption_key(db: Database, box: SecretBox) -> None:
 def load_secret_box(config: Config) -> SecretBox:
     """The key-encryption key from EDGEWARD_KEK when the operator supplies one, else a 0600 file."""
     from_env = SecretBox.from_env()
-    return from_env if from_env is not None else SecretBox.load_or_create(config.kek_path)
+    if from_env is not None:
+        return from_env
+    pending = next_key_path(config.kek_path)
+    if pending.exists():
+        raise BootstrapError(
+            f"an interrupted `edgeward kek rotate` left {pending}: run `edgeward kek rotate` again to finish it"
+        )
+    return SecretBox.load_or_create(config.kek_path)
+
+
+def next_key_path(key_file: Path) -> Path:
+    """Where `edgeward kek rotate` keeps the new key until every secret is re-sealed under it."""
+    return key_file.with_name(f"{key_file.name}.next")
 
 
 def stored_account(db: Database) -> str:

@@ -20,7 +20,7 @@ import logging
 import os
 import secrets
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -44,15 +44,14 @@ log = logging.getLogger(__name__)
 class SecretBox:
     """Encrypts and decrypts small secrets (secret access keys, private keys) bound to a context."""
 
-    __slots__ = ("_aead", "_key_id")
+    __slots__ = ("_aead", "_key_id", "_readers")
 
-    def __init__(self, kek: bytes) -> None:
-        if len(kek) != KEY_BYTES:
-            raise KeyMaterialError(f"a key-encryption key must be {KEY_BYTES} bytes, got {len(kek)}")
-        # A derived key, so the KEK itself could later serve other purposes without key reuse.
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"edgeward secretbox v1")
-        self._aead = AESGCM(hkdf.derive(kek))
-        self._key_id = hashlib.sha256(b"edgeward kek id\0" + kek).hexdigest()[:8]
+    def __init__(self, kek: bytes, also_reads: Sequence[bytes] = ()) -> None:
+        """`also_reads`: further KEKs whose tokens `decrypt` opens too (a key rotation re-sealing rows);
+        `encrypt` always uses `kek`."""
+        self._key_id, self._aead = _derive(kek)
+        self._readers = dict(_derive(other) for other in also_reads)
+        self._readers[self._key_id] = self._aead
 
     @property
     def key_id(self) -> str:
@@ -75,13 +74,8 @@ class SecretBox:
 
         A variable that is set but unusable raises KeyMaterialError (without echoing its value).
         """
-        value = (os.environ if environ is None else environ).get(name)
-        if value is None:
-            return None
-        try:
-            return cls(_decode_base64_key(value))
-        except KeyMaterialError:
-            raise KeyMaterialError(f"{name} must be base64 of {KEY_BYTES} random bytes") from None
+        kek = kek_from_env(environ, name)
+        return None if kek is None else cls(kek)
 
     @classmethod
     def load_or_create(cls, path: Path) -> SecretBox:
@@ -111,20 +105,61 @@ class SecretBox:
     def decrypt(self, token: str, context: bytes) -> bytes:
         """The plaintext of `token`; raises DecryptionError for a wrong key, wrong context or damage."""
         version, key_id, body = _split_token(token)
-        if key_id != self._key_id:
+        aead = self._readers.get(key_id)
+        if aead is None:
             raise DecryptionError(
                 f"secret was encrypted under another key-encryption key (key id {key_id}); "
                 f"the loaded key has id {self._key_id}"
             )
         raw = _decode_body(body)
         try:
-            return self._aead.decrypt(
+            return aead.decrypt(
                 raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _associated_data(f"{version}.{key_id}", context)
             )
         except InvalidTag:
             raise DecryptionError(
                 "secret failed authentication: it belongs to another context (row) or was altered"
             ) from None
+
+
+def kek_from_env(environ: Mapping[str, str] | None = None, name: str = ENV_VAR) -> bytes | None:
+    """The raw KEK in environment variable `name` (base64 of 32 bytes); None if unset."""
+    value = (os.environ if environ is None else environ).get(name)
+    if value is None:
+        return None
+    try:
+        return _decode_base64_key(value)
+    except KeyMaterialError:
+        raise KeyMaterialError(f"{name} must be base64 of {KEY_BYTES} random bytes") from None
+
+
+def read_key_file(path: Path) -> bytes:
+    """The raw KEK in a key file (mode checked as for the server's own)."""
+    return _read_key_file(path)
+
+
+def create_key_file(path: Path) -> bytes:
+    """A new random KEK written to `path` (mode 0600, fsynced, never over an existing file)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not _create_exclusive(path):
+        raise FileExistsError(f"{path} exists already")
+    _fsync_directory(path.parent)
+    return _read_key_file(path)
+
+
+def replace_key_file(new: Path, path: Path) -> None:
+    """Put the key file `new` in place of `path` atomically (rename, then fsync the directory)."""
+    os.replace(new, path)
+    _fsync_directory(path.parent)
+
+
+def _derive(kek: bytes) -> tuple[str, AESGCM]:
+    """A KEK's public id and its AEAD. The AEAD key is derived, so the KEK itself could later serve other
+    purposes without key reuse."""
+    if len(kek) != KEY_BYTES:
+        raise KeyMaterialError(f"a key-encryption key must be {KEY_BYTES} bytes, got {len(kek)}")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"edgeward secretbox v1")
+    return hashlib.sha256(b"edgeward kek id\0" + kek).hexdigest()[:8], AESGCM(hkdf.derive(kek))
 
 
 def _associated_data(header: str, context: bytes) -> bytes:

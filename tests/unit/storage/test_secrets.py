@@ -177,3 +177,19 @@ def test_resolve_prefers_the_operator_key(tmp_path: Path) -> None:
     assert not (tmp_path / "kek").exists()
     assert SecretBox.resolve(tmp_path / "kek", {}).key_id != box.key_id
     assert (tmp_path / "kek").exists()
+
+
+def test_a_box_also_reading_an_old_key_opens_both_and_seals_with_its_own() -> None:
+    old_kek, new_kek = os.urandom(32), os.urandom(32)
+    old, new = SecretBox(old_kek), SecretBox(new_kek)
+    rotating = SecretBox(new_kek, also_reads=[old_kek])
+    from_old, from_new = old.encrypt(b"secret", b"row/1"), new.encrypt(b"other", b"row/2")
+    assert rotating.decrypt(from_old, b"row/1") == b"secret"
+    assert rotating.decrypt(from_new, b"row/2") == b"other"
+    sealed = rotating.encrypt(b"again", b"row/3")
+    assert sealed.split(".")[1] == new.key_id == rotating.key_id
+    assert new.decrypt(sealed, b"row/3") == b"again"
+    with pytest.raises(DecryptionError):
+        old.decrypt(sealed, b"row/3")
+    with pytest.raises(DecryptionError):  # the context still binds a token to its row
+        rotating.decrypt(from_old, b"row/2")

@@ -15,11 +15,10 @@ from typing import Any
 from edgeward.core import clock
 from edgeward.services.context import Context
 from edgeward.services.deeplens import errors, names
-from edgeward.services.deeplens.register import key_context
 from edgeward.storage.repos import deeplens as repo
 from edgeward.storage.repos import iot_certificates
 from edgeward.storage.repos.authorities import KINDS, sealed_authorities
-from edgeward.storage.repos.deeplens import DeepLensDevice
+from edgeward.storage.repos.deeplens import DeepLensDevice, key_context
 
 FORMAT = "edgeward-deeplens-bundle/1"
 CERTIFICATE_FILE = "certs/device.pem.crt"

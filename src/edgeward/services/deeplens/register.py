@@ -33,11 +33,7 @@ from edgeward.services.sagemaker import devices_ops
 from edgeward.storage import errors as storage_errors
 from edgeward.storage.repos import deeplens as repo
 from edgeward.storage.repos import iot_thing_types, iot_things
-
-
-def key_context(account: str, region: str, name: str, certificate_id: str) -> bytes:
-    """Associated data of a sealed device key: it opens only for this device's registration."""
-    return f"deeplens-key:{account}:{region}:{name}:{certificate_id}".encode()
+from edgeward.storage.repos.deeplens import key_context
 
 
 def register_device(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,11 @@ from edgeward.storage.integrity import violation
 from edgeward.storage.tables_deeplens import deeplens_devices as devices
 
 
+def key_context(account: str, region: str, name: str, certificate_id: str) -> bytes:
+    """Associated data of a sealed device key: it opens only for this device's registration."""
+    return f"deeplens-key:{account}:{region}:{name}:{certificate_id}".encode()
+
+
 @dataclass(frozen=True, slots=True)
 class DeepLensDevice:
     id: int
