@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from edgeward import __version__
-from edgeward.cli import backup, ca, decisions, deeplens, kek, migrate, models, serve
+from edgeward.cli import backup, ca, decisions, deeplens, kek, migrate, models, move, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_parsers(commands)
     migrate.add_parser(commands)
     kek.add_parser(commands)
+    move.add_parser(commands)
     return parser
 
 
