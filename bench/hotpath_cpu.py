@@ -40,6 +40,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config as BotoConfig
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from iot_certificates import make_csrs
 
 from edgeward.credentials.request import CredentialsRequest
 from edgeward.protocol.http import HttpRequest, HttpResponse
@@ -232,7 +233,7 @@ def workloads(h: Harness) -> list[Workload]:
         for i in range(32)
     ]
     exchange = _device(h)
-    csrs = _csrs(64)
+    csrs = make_csrs(64)  # half RSA-2048, half EC P-256, each with its own common name
     _recycled_keys(8)
     keys_request = h.signed("iot", "create_keys_and_certificate", {"setAsActive": True})
     csr_requests = [
@@ -299,21 +300,6 @@ def _recycled_keys(count: int) -> None:
 
     pool = _RecycledKeys(count)
     authority.key_pool = certificates_create.key_pool = lambda: pool  # type: ignore[assignment,return-value]
-
-
-def _csrs(count: int) -> list[str]:
-    """CSRs as devices send them: half RSA-2048, half EC P-256, each with its own common name."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
-
-    keys = [rsa.generate_private_key(65537, 2048), ec.generate_private_key(ec.SECP256R1())]
-    out = []
-    for i in range(count):
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"bench-device-{i}")])
-        csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(keys[i % 2], hashes.SHA256())
-        out.append(csr.public_bytes(Encoding.PEM).decode())
-    return out
 
 
 def _device(h: Harness) -> CredentialsRequest:

@@ -8,7 +8,6 @@ environment needs the new one in EDGEWARD_KEK_NEW.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,16 +27,7 @@ from edgeward.storage.secrets import SecretBox, create_key_file, read_key_file
 from tests.e2e.mtls import Provider, start_provider
 from tests.serverfixtures import RunningServer, start_server
 from tests.services.deeplens_support import bundle_files, create_roles, database_url, open_deeplens, unique
-
-
-def edgeward(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "edgeward.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+from tests.services.test_backup_restore import edgeward
 
 
 def where(server: RunningServer, url: str) -> list[str]:
