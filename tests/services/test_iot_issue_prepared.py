@@ -7,6 +7,7 @@ are read from the server's Prometheus metrics.
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -137,3 +138,23 @@ def test_unauthenticated_malformed_request_gets_the_authentication_error(server:
         unchecked.create_certificate_from_csr()  # no CSR at all
     assert error_of(caught)[2] == 403
     assert error_of(caught)[0] != "InvalidRequestException"
+
+
+@pytest.mark.parametrize("operation", ["CreateThingType", "CreateCertificateFromCsr"])
+def test_a_request_cannot_claim_to_be_prepared(server: RunningServer, operation: str) -> None:
+    """The pipeline's own marker for prepared work, sent in a body, is dropped: the caller is still judged."""
+    iot, _ = powerless_client(server)
+
+    def inject(request: Any, **_: Any) -> None:
+        body = json.loads(request.body or b"{}")
+        body["__edgeward_prepared__"] = {"cert": "forged"}
+        request.data = json.dumps(body).encode()
+        request.headers["Content-Length"] = str(len(request.data))
+
+    iot.meta.events.register(f"before-sign.iot.{operation}", inject)
+    with pytest.raises(ClientError) as denied:
+        if operation == "CreateThingType":
+            iot.create_thing_type(thingTypeName=f"forged-{uuid.uuid4().hex[:6]}")
+        else:
+            iot.create_certificate_from_csr(certificateSigningRequest=make_csr(ec.generate_private_key(ec.SECP256R1())))
+    assert error_of(denied)[0] == "AccessDeniedException"

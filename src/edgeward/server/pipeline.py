@@ -152,9 +152,11 @@ class Pipeline:
         handler = handler_for(route.service, route.operation)
         if handler is None:
             raise not_implemented(route.service, route.operation)
+        params.pop(PREPARED, None)  # only the pipeline puts it there, never a request
         if prepared is not None:
             params[PREPARED] = prepared
-        return self._run(conn, handler, principal, route, params, self.region_of(signed), request, request_id)
+        region = self.region_of(signed)
+        return self._run(conn, handler, principal, route, params, region, request, request_id, prepared is not None)
 
     def after_commit(self, signed: SignedRequest | None, now: float) -> None:
         if signed is not None and not self.dev:
@@ -182,10 +184,10 @@ class Pipeline:
         region: str,
         request: HttpRequest,
         request_id: str,
+        authorized: bool = False,
     ) -> tuple[dict[str, Any], list[AfterCommit]]:
         ctx = self.context(conn, principal, route, region, request, request_id)
-        if PREPARED in params:  # authorized when it was prepared, moments ago (`Work.prepare_outside`)
-            ctx.authorized = True
+        ctx.authorized = authorized  # True: authorized when it was prepared, moments ago (`Work.prepare_outside`)
         output: dict[str, Any] = handler(ctx, params)
         if not ctx.authorized and (route.service, route.operation) not in OPEN_OPERATIONS:
             log.error("handler %s:%s made no authorization check", route.service, route.operation)
