@@ -24,29 +24,13 @@ import time
 from pathlib import Path
 
 import bench_cpu
-from credentials_provider import free_port, set_up_device
+from credentials_provider import set_up_device, start_edgeward
 
 _LENGTH = re.compile(rb"content-length: (\d+)", re.I)
 
 
 def start(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int, int]:
-    import urllib.request
-
-    port, mtls_port = free_port(), free_port()
-    args = [sys.executable, "-m", "edgeward.cli.main", "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    args += ["--mtls-port", str(mtls_port), "--workers", str(workers), "--log-level", "warning"]
-    # No pool of pre-generated RSA keys: filling it (CreateKeysAndCertificate's) would be measured too.
-    args += ["--key-pool-size", "0"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_edgeward/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.2)
-    time.sleep(1.5)  # the mTLS listener starts right after the API
-    return process, port, mtls_port
+    return start_edgeward(data_dir, workers, None)
 
 
 async def _connection(port: int, context: ssl.SSLContext, request: bytes, until: float) -> tuple[int, int]:
