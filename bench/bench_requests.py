@@ -80,7 +80,8 @@ WORKLOADS: tuple[Workload, ...] = (
 )
 
 
-def _client(server: Server, service: str) -> Any:
+def client(server: Server, service: str, read_timeout: float = 30) -> Any:
+    """A boto3 client of `server` with its credentials: no retries (a bench counts failures)."""
     creds = server.credentials
     return boto3.client(
         service,
@@ -89,13 +90,13 @@ def _client(server: Server, service: str) -> Any:
         aws_access_key_id=creds.access_key_id,
         aws_secret_access_key=creds.secret_access_key,
         aws_session_token=creds.session_token,
-        config=_CONFIG,
+        config=_CONFIG.merge(Config(read_timeout=read_timeout)),
     )
 
 
 def create_fixture(server: Server, connections: int) -> Fixture:
     """Users bench-writer-N with two access keys each, one key per connection, made with boto3."""
-    iam = _client(server, "iam")
+    iam = client(server, "iam")
     keys: list[tuple[str, str]] = []
     for i in range(-(-connections // KEYS_PER_USER)):
         name = f"bench-writer-{i}"
@@ -138,14 +139,14 @@ def _sign_one(client: Any, operation: str, params: Params) -> SignedRequest:
 
 def sign(server: Server, workload: Workload, fixture: Fixture) -> list[list[SignedRequest]]:
     """The workload's requests, built and signed by botocore just as boto3 sends them (valid for 15 minutes)."""
-    client = _client(server, workload.service)
-    client.meta.events.register_first("before-send", _capture)
-    return [[_sign_one(client, workload.operation, p) for p in group] for group in workload.groups(fixture)]
+    api = client(server, workload.service)
+    api.meta.events.register_first("before-send", _capture)
+    return [[_sign_one(api, workload.operation, p) for p in group] for group in workload.groups(fixture)]
 
 
 def prepare(server: Server, workload: Workload, fixture: Fixture) -> None:
     """Send the last request of every group for real through boto3: a broken workload fails loudly before wrk
     runs, and every key of the write is Active, so the first request of each connection changes it too."""
-    client = _client(server, workload.service)
+    api = client(server, workload.service)
     for group in workload.groups(fixture):
-        getattr(client, workload.operation)(**group[-1])
+        getattr(api, workload.operation)(**group[-1])

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import bench_cpu
+import bench_requests
 import bench_servers
 import bench_wrk
-import boto3
-from bench_requests import REGION, SignedRequest, _to_signed
+from bench_requests import SignedRequest, _to_signed
 from bench_servers import Server
-from botocore.config import Config
 
 from edgeward.services.sagemaker import paging
 
@@ -41,7 +40,6 @@ FIRST_SIZE = 1_000
 SIGNED_PER_THREAD = 64
 FLEET = "bench-fleet"
 QUIET_CORES = 0.25
-_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
 
 
 def device_name(i: int) -> str:
@@ -49,15 +47,7 @@ def device_name(i: int) -> str:
 
 
 def client(server: Server, service: str) -> Any:
-    creds = server.credentials
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=REGION,
-        aws_access_key_id=creds.access_key_id,
-        aws_secret_access_key=creds.secret_access_key,
-        config=_CONFIG,
-    )
+    return bench_requests.client(server, service, read_timeout=60)  # a batch of 100 devices takes a while
 
 
 # -- registration: client processes ---------------------------------------------------------------------
