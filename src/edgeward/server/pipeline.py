@@ -96,11 +96,9 @@ class Pipeline:
         own; the principal is kept on `work`. Returns what chains the chunk signatures of a signed
         aws-chunked body. Raises the request's error."""
         request, signed = work.request, work.signed
-        now = time.time()
         defer_payload_check(request)  # the body's SHA-256 is compared while it streams
         with self.db.read() as conn:
-            work.principal = self._authenticate(conn, request, work.route, signed, now)
-        work._now = now
+            work.authenticate(conn)
         if signed is None or signed.version != 4 or self.dev:
             return None
         key = verified_signing_key(request, signed)
@@ -260,20 +258,24 @@ class Work:
         pipeline = self.pipeline
         if self._early_failure is not None:
             raise self._early_failure
-        if self.principal is None:
-            self._now = time.time()
-            self.principal = pipeline._authenticate(conn, self.request, self.route, self.signed, self._now)
+        principal = self.authenticate(conn) if self.principal is None else self.principal
         self._output, self._after_commit = pipeline.run_handler(
             conn,
             self.request,
             self.route,
             self.signed,
             self.request_id,
-            self.principal,
+            principal,
             self.staged,
             self._parsed,
             self._prepared,
         )
+
+    def authenticate(self, conn: Connection) -> Principal:
+        """Check who is calling, now, in `conn`; the principal is kept, with the time it was checked."""
+        self._now = time.time()
+        self.principal = self.pipeline._authenticate(conn, self.request, self.route, self.signed, self._now)
+        return self.principal
 
     def before_transaction(self) -> None:
         """Parse the parameters now, before the request waits for the group writer: parsing needs no
@@ -300,9 +302,8 @@ class Work:
         assert self._parsed is not None
         pipeline, request, route = self.pipeline, self.request, self.route
         try:
-            now = time.time()
             with pipeline.db.read(keep=True) as conn:  # the prepare threads keep theirs (SQLite)
-                principal = pipeline._authenticate(conn, request, route, self.signed, now)
+                principal = self.authenticate(conn)
                 params = self._parsed.result()  # a parse error counts only after authentication, as in `run`
                 region = pipeline.region_of(self.signed)
                 ctx = pipeline.context(conn, principal, route, region, request, self.request_id)
@@ -313,7 +314,7 @@ class Work:
         except Exception as exc:
             self._early_failure = exc
             return
-        self.principal, self._now, self._prepared = principal, now, prepared
+        self._prepared = prepared
 
     def early_reply(self) -> HttpResponse | None:
         """The error reply when authenticating, authorizing or preparing outside the transaction failed."""
