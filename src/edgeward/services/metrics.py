@@ -76,10 +76,9 @@ def install(
     exchange: Callable[[str], Incrementable],
     certificate: Callable[[str], Incrementable],
     device_key: Callable[[str], Incrementable] = _nothing,
-    pool_level: Callable[[int], None] | None = None,
+    pool_level: Callable[[int], None] = _ignore,
 ) -> None:
     """Route the events to real counters (the server, once per worker process)."""
     global _decisions, _exchange, _certificate, _device_key, _pool_level
     _decisions, _exchange, _certificate, _device_key = dict(decisions), exchange, certificate, device_key
-    if pool_level is not None:
-        _pool_level = pool_level
+    _pool_level = pool_level
